@@ -1,0 +1,372 @@
+package capability
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/agnivade/levenshtein"
+
+	"github.com/forgehq/forge/internal/atomicfile"
+)
+
+// IndexVersion is the version of the registry's on-disk format.
+const IndexVersion = 1
+
+// IndexFile is the name of the registry index inside the registry directory.
+const IndexFile = "index.json"
+
+// SourceSpec declares one source: its name, kind and where it is read from.
+type SourceSpec struct {
+	Name string `json:"name"`
+	Kind Kind   `json:"kind"`
+
+	// Location is a file path (relative to the project directory) or an
+	// http(s) URL for OpenAPI and GraphQL; for MCP, the URL of a streamable
+	// HTTP (or SSE) server.
+	Location string `json:"location,omitempty"`
+
+	// Command is the stdio command line of an MCP server.
+	Command string `json:"command,omitempty"`
+
+	// AllowExternalRefs lets an OpenAPI document load external $refs.
+	AllowExternalRefs bool `json:"allowExternalRefs,omitempty"`
+	// AllowPrivateNetwork lets remote documents and servers live on
+	// loopback, private or link-local addresses.
+	AllowPrivateNetwork bool `json:"allowPrivateNetwork,omitempty"`
+}
+
+// Origin describes where a source is read from, for people.
+func (s SourceSpec) Origin() string {
+	if s.Command != "" {
+		return s.Command
+	}
+	return s.Location
+}
+
+// SourceRecord is a source as pinned in the registry.
+type SourceRecord struct {
+	SourceSpec
+	// Digest is over what was read from the source.
+	Digest string `json:"digest"`
+	// Provenance is what the source says about itself (title, version,
+	// server name).
+	Provenance map[string]string `json:"provenance,omitempty"`
+	// Capabilities is how many capabilities the source has.
+	Capabilities int `json:"capabilities"`
+	// File is the capability file inside the registry directory and
+	// FileDigest the digest of its bytes.
+	File       string `json:"file"`
+	FileDigest string `json:"fileDigest"`
+}
+
+// Entry is a capability's line in the index: enough to check references and
+// pins without reading schemas.
+type Entry struct {
+	ID     string `json:"id"`
+	Effect Effect `json:"effect"`
+	Digest string `json:"digest"`
+}
+
+// Index is the registry's index file.
+type Index struct {
+	Version      int            `json:"version"`
+	Sources      []SourceRecord `json:"sources"`
+	Capabilities []Entry        `json:"capabilities"`
+}
+
+// Registry is a project's pinned capability registry: a directory holding
+// index.json and one JSON Lines file of capabilities per source, all written
+// deterministically (sorted, no timestamps) so that the same inputs give
+// byte-identical files.
+type Registry struct {
+	Dir   string
+	Index Index
+}
+
+// NotFoundError is returned for an unknown capability or source.
+type NotFoundError struct {
+	What        string // "capability" or "source"
+	Name        string
+	Suggestions []string
+}
+
+func (e *NotFoundError) Error() string {
+	msg := fmt.Sprintf("%s %q not found in the registry", e.What, e.Name)
+	if len(e.Suggestions) > 0 {
+		msg += "; did you mean " + strings.Join(e.Suggestions, ", ") + "?"
+	}
+	return msg
+}
+
+// Open reads the registry in dir. A missing directory is an empty registry.
+func Open(dir string) (*Registry, error) {
+	r := &Registry{Dir: dir, Index: Index{Version: IndexVersion}}
+	data, err := os.ReadFile(filepath.Join(dir, IndexFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, &r.Index); err != nil {
+		return nil, fmt.Errorf("%s: corrupt registry index: %w", filepath.Join(dir, IndexFile), err)
+	}
+	if r.Index.Version != IndexVersion {
+		return nil, fmt.Errorf("%s: registry format version %d is not supported (want %d)", filepath.Join(dir, IndexFile), r.Index.Version, IndexVersion)
+	}
+	return r, nil
+}
+
+// Source returns the record of the named source.
+func (r *Registry) Source(name string) (*SourceRecord, error) {
+	for i := range r.Index.Sources {
+		if r.Index.Sources[i].Name == name {
+			return &r.Index.Sources[i], nil
+		}
+	}
+	names := make([]string, 0, len(r.Index.Sources))
+	for _, s := range r.Index.Sources {
+		names = append(names, s.Name)
+	}
+	return nil, &NotFoundError{What: "source", Name: name, Suggestions: Suggest(name, names, 3)}
+}
+
+// Entry returns the index entry of a capability id.
+func (r *Registry) Entry(id string) (*Entry, error) {
+	i, ok := slices.BinarySearchFunc(r.Index.Capabilities, id, func(e Entry, id string) int { return strings.Compare(e.ID, id) })
+	if ok {
+		return &r.Index.Capabilities[i], nil
+	}
+	return nil, &NotFoundError{What: "capability", Name: id, Suggestions: r.SuggestIDs(id, 3)}
+}
+
+// SuggestIDs returns up to n capability ids close to id.
+func (r *Registry) SuggestIDs(id string, n int) []string {
+	ids := make([]string, len(r.Index.Capabilities))
+	for i, e := range r.Index.Capabilities {
+		ids[i] = e.ID
+	}
+	return Suggest(id, ids, n)
+}
+
+// Get reads one capability by id. It reads the index and scans only the
+// capability file of the id's source.
+func (r *Registry) Get(id string) (*Capability, error) {
+	if _, err := r.Entry(id); err != nil {
+		return nil, err
+	}
+	src, _, _ := SplitID(id)
+	rec, err := r.Source(src)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(r.Dir, rec.File))
+	if err != nil {
+		return nil, err
+	}
+	key, _ := marshalNoEscape(id)
+	prefix := append([]byte(`{"id":`), key...)
+	prefix = append(prefix, ',')
+	for line := range bytes.Lines(data) {
+		if bytes.HasPrefix(line, prefix) {
+			var c Capability
+			if err := json.Unmarshal(line, &c); err != nil {
+				return nil, fmt.Errorf("%s: corrupt capability %s: %w", rec.File, id, err)
+			}
+			return &c, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: capability %s is in the index but not in its source file; run `forge source sync %s`", rec.File, id, src)
+}
+
+// Load reads all capabilities of one source.
+func (r *Registry) Load(source string) ([]Capability, error) {
+	rec, err := r.Source(source)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(r.Dir, rec.File)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := make([]Capability, 0, rec.Capabilities)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 256<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var c Capability
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			return nil, fmt.Errorf("%s:%d: corrupt capability: %w", path, n, err)
+		}
+		out = append(out, c)
+	}
+	return out, sc.Err()
+}
+
+// All reads every capability, sorted by id.
+func (r *Registry) All() ([]Capability, error) {
+	var out []Capability
+	for _, s := range r.Index.Sources {
+		caps, err := r.Load(s.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, caps...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// EncodeCapabilities returns the deterministic JSON Lines encoding of caps
+// (sorted by id).
+func EncodeCapabilities(caps []Capability) ([]byte, error) {
+	sorted := slices.Clone(caps)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for i := range sorted {
+		if err := enc.Encode(&sorted[i]); err != nil {
+			return nil, fmt.Errorf("capability %s: %w", sorted[i].ID, err)
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// Put pins a source and its sealed capabilities, replacing any earlier pin
+// of the same source. Every file is written atomically; the index last.
+func (r *Registry) Put(rec SourceRecord, caps []Capability) error {
+	seen := make(map[string]bool, len(caps))
+	for _, c := range caps {
+		if c.Source != rec.Name || c.Digest == "" {
+			return fmt.Errorf("capability %s is not sealed for source %s", c.ID, rec.Name)
+		}
+		if seen[c.ID] {
+			return fmt.Errorf("duplicate capability id %s", c.ID)
+		}
+		seen[c.ID] = true
+	}
+	data, err := EncodeCapabilities(caps)
+	if err != nil {
+		return err
+	}
+	rec.File = rec.Name + ".jsonl"
+	rec.FileDigest = digestBytes(data)
+	rec.Capabilities = len(caps)
+
+	idx := r.Index
+	idx.Version = IndexVersion
+	idx.Sources = slices.DeleteFunc(slices.Clone(idx.Sources), func(s SourceRecord) bool { return s.Name == rec.Name })
+	idx.Sources = append(idx.Sources, rec)
+	sort.Slice(idx.Sources, func(i, j int) bool { return idx.Sources[i].Name < idx.Sources[j].Name })
+	prefix := rec.Name + "."
+	idx.Capabilities = slices.DeleteFunc(slices.Clone(idx.Capabilities), func(e Entry) bool { return strings.HasPrefix(e.ID, prefix) })
+	for _, c := range caps {
+		idx.Capabilities = append(idx.Capabilities, Entry{ID: c.ID, Effect: c.Effect, Digest: c.Digest})
+	}
+	sort.Slice(idx.Capabilities, func(i, j int) bool { return idx.Capabilities[i].ID < idx.Capabilities[j].ID })
+
+	indexData, err := encodeIndex(idx)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(r.Dir, rec.File), data, 0o644); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(r.Dir, IndexFile), indexData, 0o644); err != nil {
+		return err
+	}
+	r.Index = idx
+	return nil
+}
+
+// Remove unpins a source and deletes its capability file.
+func (r *Registry) Remove(name string) error {
+	rec, err := r.Source(name)
+	if err != nil {
+		return err
+	}
+	file := rec.File
+	idx := r.Index
+	idx.Sources = slices.DeleteFunc(slices.Clone(idx.Sources), func(s SourceRecord) bool { return s.Name == name })
+	idx.Capabilities = slices.DeleteFunc(slices.Clone(idx.Capabilities), func(e Entry) bool { return strings.HasPrefix(e.ID, name+".") })
+	indexData, err := encodeIndex(idx)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(r.Dir, IndexFile), indexData, 0o644); err != nil {
+		return err
+	}
+	r.Index = idx
+	if err := os.Remove(filepath.Join(r.Dir, file)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func encodeIndex(idx Index) ([]byte, error) {
+	if idx.Sources == nil {
+		idx.Sources = []SourceRecord{}
+	}
+	if idx.Capabilities == nil {
+		idx.Capabilities = []Entry{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(idx); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func digestBytes(b []byte) string {
+	return fmt.Sprintf("sha256:%x", sha256Sum(b))
+}
+
+// Suggest returns up to n candidates closest to s by edit distance (and
+// those containing s), best first.
+func Suggest(s string, candidates []string, n int) []string {
+	type scored struct {
+		c string
+		d int
+	}
+	var best []scored
+	ls := strings.ToLower(s)
+	limit := max(2, len(s)/3)
+	for _, c := range candidates {
+		lc := strings.ToLower(c)
+		d := levenshtein.ComputeDistance(ls, lc)
+		if d > limit && !strings.Contains(lc, ls) {
+			continue
+		}
+		best = append(best, scored{c, d})
+	}
+	sort.Slice(best, func(i, j int) bool {
+		if best[i].d != best[j].d {
+			return best[i].d < best[j].d
+		}
+		return best[i].c < best[j].c
+	})
+	out := make([]string, 0, n)
+	for i := 0; i < len(best) && i < n; i++ {
+		out = append(out, best[i].c)
+	}
+	return out
+}
