@@ -10,8 +10,6 @@ package capability
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -171,8 +169,7 @@ func (c *Capability) computeDigest() string {
 		// All fields are plain data that always marshal.
 		panic(err)
 	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return DigestBytes(b)
 }
 
 // CanonicalJSON re-encodes a JSON document with object keys sorted, numbers
@@ -200,5 +197,3 @@ func marshalNoEscape(v any) ([]byte, error) {
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
-
-func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

@@ -3,6 +3,8 @@ package capability
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -266,7 +268,7 @@ func (r *Registry) Put(rec SourceRecord, caps []Capability) error {
 		return err
 	}
 	rec.File = rec.Name + ".jsonl"
-	rec.FileDigest = digestBytes(data)
+	rec.FileDigest = DigestBytes(data)
 	rec.Capabilities = len(caps)
 
 	idx := r.Index
@@ -336,8 +338,10 @@ func encodeIndex(idx Index) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func digestBytes(b []byte) string {
-	return fmt.Sprintf("sha256:%x", sha256Sum(b))
+// DigestBytes returns "sha256:<hex>" of b.
+func DigestBytes(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Suggest returns up to n candidates closest to s by edit distance (and

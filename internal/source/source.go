@@ -11,8 +11,6 @@ package source
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -112,10 +110,7 @@ func (e *InputError) Error() string {
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Digest returns "sha256:<hex>" of b.
-func Digest(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
+func Digest(b []byte) string { return capability.DigestBytes(b) }
 
 // LineCol converts a byte offset in data into a 1-based line and column.
 func LineCol(data []byte, offset int64) (line, col int) {

@@ -1,0 +1,198 @@
+// Package config loads Forge's configuration in one place: the project's
+// forge.yaml, FORGE_* environment variables and command-line flags, with the
+// precedence flag > environment > forge.yaml > default. It uses a fresh
+// viper instance per load, never viper's global.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the project configuration file.
+const FileName = "forge.yaml"
+
+// Config is the resolved configuration of one invocation.
+type Config struct {
+	// File is the forge.yaml in use ("" when there is none) and Dir the
+	// project directory (the file's directory, or the working directory).
+	File string
+	Dir  string
+
+	// Registry is the absolute path of the capability registry directory.
+	Registry string
+
+	// ImportTimeout bounds reading one source (remote documents, MCP
+	// servers); MaxDocumentBytes caps the size of a document read.
+	ImportTimeout    time.Duration
+	MaxDocumentBytes int64
+}
+
+// Project is the schema of forge.yaml.
+type Project struct {
+	Version  int    `yaml:"version"`
+	Registry string `yaml:"registry,omitempty"`
+	Import   struct {
+		Timeout          string `yaml:"timeout,omitempty"`
+		MaxDocumentBytes int64  `yaml:"maxDocumentBytes,omitempty"`
+	} `yaml:"import,omitempty"`
+}
+
+// Defaults.
+const (
+	DefaultRegistry         = "registry"
+	DefaultImportTimeout    = 30 * time.Second
+	DefaultMaxDocumentBytes = 64 << 20
+)
+
+// Error is a problem with a configuration file, with its position.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Find returns the forge.yaml in dir or its nearest ancestor, or "".
+func Find(dir string) string {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// Load resolves the configuration. file is an explicit forge.yaml ("" to
+// search from wd upwards); flags are the command's flags, bound by name
+// (registry).
+func Load(wd, file string, flags *pflag.FlagSet) (*Config, error) {
+	v := viper.New()
+	v.SetEnvPrefix("FORGE")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	v.SetDefault("registry", DefaultRegistry)
+	v.SetDefault("import.timeout", DefaultImportTimeout.String())
+	v.SetDefault("import.maxDocumentBytes", DefaultMaxDocumentBytes)
+
+	if file == "" {
+		file = os.Getenv("FORGE_CONFIG")
+	}
+	explicit := file != ""
+	if !explicit {
+		file = Find(wd)
+	}
+	cfg := &Config{Dir: wd}
+	if file != "" {
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(wd, file)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && !explicit {
+				file = ""
+			} else {
+				return nil, &Error{File: file, Msg: "cannot read: " + err.Error()}
+			}
+		}
+		if file != "" {
+			if _, err := ParseProject(file, data); err != nil {
+				return nil, err
+			}
+			v.SetConfigType("yaml")
+			if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+				return nil, &Error{File: file, Msg: err.Error()}
+			}
+			cfg.File = file
+			cfg.Dir = filepath.Dir(file)
+		}
+	}
+	if flags != nil {
+		if f := flags.Lookup("registry"); f != nil {
+			if err := v.BindPFlag("registry", f); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	reg := v.GetString("registry")
+	if !filepath.IsAbs(reg) {
+		reg = filepath.Join(cfg.Dir, reg)
+	}
+	cfg.Registry = reg
+	d, err := time.ParseDuration(v.GetString("import.timeout"))
+	if err != nil || d <= 0 {
+		return nil, &Error{File: where(cfg.File), Msg: fmt.Sprintf("import.timeout: %q is not a positive duration such as 30s", v.GetString("import.timeout"))}
+	}
+	cfg.ImportTimeout = d
+	cfg.MaxDocumentBytes = v.GetInt64("import.maxDocumentBytes")
+	if cfg.MaxDocumentBytes <= 0 {
+		return nil, &Error{File: where(cfg.File), Msg: "import.maxDocumentBytes must be positive"}
+	}
+	return cfg, nil
+}
+
+func where(file string) string {
+	if file == "" {
+		return "environment"
+	}
+	return file
+}
+
+// ParseProject decodes forge.yaml strictly: unknown fields and wrong types
+// are errors that name the line.
+func ParseProject(file string, data []byte) (*Project, error) {
+	var p Project
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &p, nil
+		}
+		return nil, yamlError(file, err)
+	}
+	if p.Version != 0 && p.Version != 1 {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("version %d is not supported (want 1)", p.Version)}
+	}
+	return &p, nil
+}
+
+// DefaultProject is the forge.yaml written by `forge init`.
+const DefaultProject = `# Forge project configuration. See docs/getting-started.md.
+version: 1
+
+# Where the pinned capability registry lives (commit it).
+registry: registry
+
+import:
+  # Upper bound for reading one source (remote documents, MCP servers).
+  timeout: 30s
+  # Largest document accepted, in bytes.
+  maxDocumentBytes: 67108864
+`

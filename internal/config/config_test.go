@@ -1,0 +1,110 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func TestLoadPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "a", "b")
+	os.MkdirAll(sub, 0o755)
+	os.WriteFile(filepath.Join(dir, FileName), []byte("version: 1\nregistry: pins\nimport:\n  timeout: 5s\n"), 0o644)
+
+	// forge.yaml is found from a subdirectory; paths are relative to it.
+	cfg, err := Load(sub, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Dir != dir || cfg.Registry != filepath.Join(dir, "pins") || cfg.ImportTimeout != 5*time.Second {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+	if cfg.MaxDocumentBytes != DefaultMaxDocumentBytes {
+		t.Fatalf("default not applied: %d", cfg.MaxDocumentBytes)
+	}
+
+	// Environment beats the file.
+	t.Setenv("FORGE_REGISTRY", "from-env")
+	t.Setenv("FORGE_IMPORT_TIMEOUT", "7s")
+	cfg, err = Load(sub, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Registry != filepath.Join(dir, "from-env") || cfg.ImportTimeout != 7*time.Second {
+		t.Fatalf("env ignored: %+v", cfg)
+	}
+
+	// A flag beats the environment.
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	fs.String("registry", "", "")
+	if err := fs.Parse([]string{"--registry", "/abs/flag"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = Load(sub, "", fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Registry != "/abs/flag" {
+		t.Fatalf("flag ignored: %+v", cfg)
+	}
+}
+
+func TestLoadWithoutProject(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := Load(dir, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.File != "" || cfg.Registry != filepath.Join(dir, DefaultRegistry) {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+	// An explicit file that does not exist is an error.
+	if _, err := Load(dir, "nope.yaml", nil); err == nil {
+		t.Fatal("missing explicit config accepted")
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	for name, tc := range map[string]struct {
+		yaml string
+		line int
+	}{
+		"unknown field": {"version: 1\nregistry: r\nfoo: bar\n", 3},
+		"wrong type":    {"version: 1\nimport:\n  maxDocumentBytes: lots\n", 3},
+		"syntax":        {"version: 1\n  registry: [\n", 2},
+		"bad version":   {"version: 7\n", 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, FileName), []byte(tc.yaml), 0o644)
+			_, err := Load(dir, "", nil)
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want *config.Error", err)
+			}
+			if ce.Line != tc.line || ce.File != filepath.Join(dir, FileName) {
+				t.Fatalf("error %q at line %d, want line %d", ce, ce.Line, tc.line)
+			}
+		})
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), []byte("import:\n  timeout: forever\n"), 0o644)
+	if _, err := Load(dir, "", nil); err == nil {
+		t.Fatal("bad duration accepted")
+	}
+}
+
+func TestDefaultProjectParses(t *testing.T) {
+	p, err := ParseProject("forge.yaml", []byte(DefaultProject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Version != 1 || p.Registry != DefaultRegistry {
+		t.Fatalf("%+v", p)
+	}
+}
