@@ -119,7 +119,8 @@ func SanitizeName(s string) string {
 		under = false
 		b.WriteRune(r)
 	}
-	out := strings.Trim(b.String(), "_./-")
+	// A name starts with a letter, digit or '_' (see ValidName).
+	out := strings.TrimRight(strings.TrimLeft(b.String(), "_./-{}"), "_./-")
 	if len(out) > 200 {
 		out = out[:200]
 	}

@@ -84,6 +84,9 @@ func TestNames(t *testing.T) {
 		{"  weird name!! ", "weird_name"},
 		{"", "unnamed"},
 		{"ünïcode", "n_code"},
+		{" }", "unnamed"},
+		{"{id}/x", "id}/x"},
+		{"/pets/{id}", "pets/{id}"},
 	} {
 		if got := SanitizeName(tc.in); got != tc.want {
 			t.Errorf("SanitizeName(%q) = %q, want %q", tc.in, got, tc.want)

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/forgehq/forge/internal/cli/capability"
+	"github.com/forgehq/forge/internal/cli/cmdutil"
+	"github.com/forgehq/forge/internal/cli/gendocs"
+	"github.com/forgehq/forge/internal/cli/initcmd"
+	"github.com/forgehq/forge/internal/cli/source"
+	"github.com/forgehq/forge/internal/cli/version"
+)
+
+// NewRootCmd builds the forge command tree.
+func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "forge",
+		Short: "Declare capabilities, build and validate sandboxed extensions",
+		Long: `Forge lets a SaaS product hand an AI agent to its customers to write
+extensions, without the agent or its code reaching anything the product did
+not declare.
+
+The forge CLI imports MCP, OpenAPI and GraphQL sources into a pinned
+capability registry, and checks that nothing has drifted since.`,
+		Example: `  # Start a project and import an OpenAPI description
+  forge init
+  forge source add petstore --openapi specs/petstore.yaml
+
+  # See what was declared, and check for drift in CI
+  forge capability list
+  forge source sync --check`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("config", "", "path to forge.yaml (default: search upwards from the working directory; env FORGE_CONFIG)")
+	root.PersistentFlags().String("registry", "", "capability registry directory (default from forge.yaml: registry; env FORGE_REGISTRY)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
+
+	root.AddGroup(&cobra.Group{ID: "project", Title: "Project commands:"}, &cobra.Group{ID: "registry", Title: "Registry commands:"})
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add("project", initcmd.NewCmdInit(f, nil))
+	add("registry", source.NewCmdSource(f), capability.NewCmdCapability(f))
+	root.AddCommand(version.NewCmdVersion(f, nil), gendocs.NewCmdGenDocs(f))
+	return root
+}

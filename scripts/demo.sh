@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The README demo: Forge's main job end to end on embedded defaults, with no
+# external service. It builds forge, creates a project in a temporary
+# directory, imports an OpenAPI description, a GraphQL schema and an MCP
+# server (a small Go server built here), lists and searches the registry, and
+# shows drift detection catching a changed tool description.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/forge-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+bin="$work/bin"
+mkdir -p "$bin"
+
+if [ -t 1 ]; then bold=$'\033[1m' off=$'\033[0m'; else bold='' off=''; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+step "Build forge and a sample MCP server"
+(cd "$root" && go build -o "$bin/forge" ./cmd/forge && go build -o "$bin/notes-mcp" ./internal/demo/notesmcp)
+export PATH="$bin:$PATH"
+cp "$root/testdata/sample/billing.openapi.yaml" "$root/testdata/sample/crm.graphql" "$work/"
+cd "$work"
+
+step "Create a project"
+run forge init project
+cd project
+mkdir -p specs && mv ../billing.openapi.yaml ../crm.graphql specs/
+
+step "Import sources: OpenAPI, GraphQL and an MCP server over stdio"
+run forge source add billing --openapi specs/billing.openapi.yaml
+run forge source add crm --graphql specs/crm.graphql
+run forge source add notes --mcp-command notes-mcp
+run forge source list
+
+step "Browse the registry"
+run forge capability list --effect destructive
+run forge capability search invoice
+run forge capability show billing.createInvoice
+
+step "CI drift check: nothing changed"
+run forge source sync --check
+
+step "CI drift check: the MCP server changed a tool's description (a rug pull)"
+export NOTES_MCP_RENAMED_DELETE=1
+set +e
+forge source sync --check
+code=$?
+set -e
+printf '(exit status %d: CI fails here)\n' "$code"
+if [ "$code" -ne 1 ]; then
+  echo "demo: expected drift to be detected" >&2
+  exit 1
+fi
+run forge source diff notes
+
+printf '\nDemo finished: the registry is pinned, and drift is caught.\n'
