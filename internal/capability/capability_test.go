@@ -2,6 +2,7 @@ package capability
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,4 +245,41 @@ func asNotFound(err error, target **NotFoundError) bool {
 		*target = nf
 	}
 	return ok
+}
+
+// TestGetBinarySearch checks the sorted-file search against every id of a
+// source with lines of very different lengths, and ids that fall before,
+// between and after them.
+func TestGetBinarySearch(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 17, 300} {
+		r, _ := Open(t.TempDir())
+		var caps []Capability
+		for i := 0; i < n; i++ {
+			c := mk(fmt.Sprintf("op%04d", i*2), strings.Repeat("long description ", (i*7919)%900))
+			caps = append(caps, c)
+		}
+		caps = sealed(t, "s", caps...)
+		if err := r.Put(SourceRecord{SourceSpec: SourceSpec{Name: "s", Kind: KindOpenAPI}}, caps); err != nil {
+			t.Fatal(err)
+		}
+		r, _ = Open(r.Dir)
+		for i := 0; i < n; i++ {
+			id := fmt.Sprintf("s.op%04d", i*2)
+			c, err := r.Get(id)
+			if err != nil || c.ID != id {
+				t.Fatalf("n=%d: Get(%s) = %v, %v", n, id, c, err)
+			}
+			for _, missing := range []string{fmt.Sprintf("s.op%04d", i*2+1), id + "x", id[:len(id)-1]} {
+				if _, err := r.Get(missing); err == nil {
+					t.Fatalf("n=%d: Get(%s) found a capability", n, missing)
+				}
+			}
+		}
+		if _, err := r.Get("s.a"); err == nil {
+			t.Fatal("id before the first found")
+		}
+		if _, err := r.Get("s.zzz"); err == nil {
+			t.Fatal("id after the last found")
+		}
+	}
 }

@@ -92,6 +92,11 @@ type Index struct {
 type Registry struct {
 	Dir   string
 	Index Index
+
+	// rawEntries holds the undecoded capability list of the index until a
+	// caller needs it (Entries); most lookups never do.
+	rawEntries json.RawMessage
+	decoded    bool
 }
 
 // NotFoundError is returned for an unknown capability or source.
@@ -111,7 +116,7 @@ func (e *NotFoundError) Error() string {
 
 // Open reads the registry in dir. A missing directory is an empty registry.
 func Open(dir string) (*Registry, error) {
-	r := &Registry{Dir: dir, Index: Index{Version: IndexVersion}}
+	r := &Registry{Dir: dir, Index: Index{Version: IndexVersion}, decoded: true}
 	data, err := os.ReadFile(filepath.Join(dir, IndexFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return r, nil
@@ -119,13 +124,34 @@ func Open(dir string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(data, &r.Index); err != nil {
+	var lazy struct {
+		Version      int             `json:"version"`
+		Sources      []SourceRecord  `json:"sources"`
+		Capabilities json.RawMessage `json:"capabilities"`
+	}
+	if err := json.Unmarshal(data, &lazy); err != nil {
 		return nil, fmt.Errorf("%s: corrupt registry index: %w", filepath.Join(dir, IndexFile), err)
 	}
-	if r.Index.Version != IndexVersion {
-		return nil, fmt.Errorf("%s: registry format version %d is not supported (want %d)", filepath.Join(dir, IndexFile), r.Index.Version, IndexVersion)
+	if lazy.Version != IndexVersion {
+		return nil, fmt.Errorf("%s: registry format version %d is not supported (want %d)", filepath.Join(dir, IndexFile), lazy.Version, IndexVersion)
 	}
+	r.Index = Index{Version: lazy.Version, Sources: lazy.Sources}
+	r.rawEntries, r.decoded = lazy.Capabilities, false
 	return r, nil
+}
+
+// Entries returns the index line of every capability, sorted by id.
+func (r *Registry) Entries() ([]Entry, error) {
+	if !r.decoded {
+		var entries []Entry
+		if len(r.rawEntries) > 0 && string(r.rawEntries) != "null" {
+			if err := json.Unmarshal(r.rawEntries, &entries); err != nil {
+				return nil, fmt.Errorf("%s: corrupt registry index: %w", filepath.Join(r.Dir, IndexFile), err)
+			}
+		}
+		r.Index.Capabilities, r.rawEntries, r.decoded = entries, nil, true
+	}
+	return r.Index.Capabilities, nil
 }
 
 // Source returns the record of the named source.
@@ -144,6 +170,9 @@ func (r *Registry) Source(name string) (*SourceRecord, error) {
 
 // Entry returns the index entry of a capability id.
 func (r *Registry) Entry(id string) (*Entry, error) {
+	if _, err := r.Entries(); err != nil {
+		return nil, err
+	}
 	i, ok := slices.BinarySearchFunc(r.Index.Capabilities, id, func(e Entry, id string) int { return strings.Compare(e.ID, id) })
 	if ok {
 		return &r.Index.Capabilities[i], nil
@@ -153,6 +182,9 @@ func (r *Registry) Entry(id string) (*Entry, error) {
 
 // SuggestIDs returns up to n capability ids close to id.
 func (r *Registry) SuggestIDs(id string, n int) []string {
+	if _, err := r.Entries(); err != nil {
+		return nil
+	}
 	ids := make([]string, len(r.Index.Capabilities))
 	for i, e := range r.Index.Capabilities {
 		ids[i] = e.ID
@@ -160,34 +192,33 @@ func (r *Registry) SuggestIDs(id string, n int) []string {
 	return Suggest(id, ids, n)
 }
 
-// Get reads one capability by id. It reads the index and scans only the
-// capability file of the id's source.
+// Get reads one capability by id. It reads only the index's source list
+// and binary-searches the sorted capability file of the id's source, so its
+// cost hardly grows with the size of the registry.
 func (r *Registry) Get(id string) (*Capability, error) {
-	if _, err := r.Entry(id); err != nil {
-		return nil, err
-	}
 	src, _, _ := SplitID(id)
 	rec, err := r.Source(src)
 	if err != nil {
-		return nil, err
+		return nil, &NotFoundError{What: "capability", Name: id, Suggestions: r.SuggestIDs(id, 3)}
 	}
-	data, err := os.ReadFile(filepath.Join(r.Dir, rec.File))
+	path := filepath.Join(r.Dir, rec.File)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	key, _ := marshalNoEscape(id)
-	prefix := append([]byte(`{"id":`), key...)
-	prefix = append(prefix, ',')
-	for line := range bytes.Lines(data) {
-		if bytes.HasPrefix(line, prefix) {
-			var c Capability
-			if err := json.Unmarshal(line, &c); err != nil {
-				return nil, fmt.Errorf("%s: corrupt capability %s: %w", rec.File, id, err)
-			}
-			return &c, nil
-		}
+	defer f.Close()
+	line, err := searchSorted(f, id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return nil, fmt.Errorf("%s: capability %s is in the index but not in its source file; run `forge source sync %s`", rec.File, id, src)
+	if line == nil {
+		return nil, &NotFoundError{What: "capability", Name: id, Suggestions: r.SuggestIDs(id, 3)}
+	}
+	var c Capability
+	if err := json.Unmarshal(line, &c); err != nil {
+		return nil, fmt.Errorf("%s: corrupt capability %s: %w", path, id, err)
+	}
+	return &c, nil
 }
 
 // Load reads all capabilities of one source.
@@ -267,6 +298,9 @@ func (r *Registry) Put(rec SourceRecord, caps []Capability) error {
 	if err != nil {
 		return err
 	}
+	if _, err := r.Entries(); err != nil {
+		return err
+	}
 	rec.File = rec.Name + ".jsonl"
 	rec.FileDigest = DigestBytes(data)
 	rec.Capabilities = len(caps)
@@ -301,6 +335,9 @@ func (r *Registry) Put(rec SourceRecord, caps []Capability) error {
 func (r *Registry) Remove(name string) error {
 	rec, err := r.Source(name)
 	if err != nil {
+		return err
+	}
+	if _, err := r.Entries(); err != nil {
 		return err
 	}
 	file := rec.File

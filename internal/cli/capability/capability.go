@@ -40,8 +40,12 @@ func completeIDs(f *cmdutil.Factory) func(*cobra.Command, []string, string) ([]s
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
-		ids := make([]string, 0, len(reg.Index.Capabilities))
-		for _, e := range reg.Index.Capabilities {
+		entries, err := reg.Entries()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		ids := make([]string, 0, len(entries))
+		for _, e := range entries {
 			ids = append(ids, e.ID)
 		}
 		return ids, cobra.ShellCompDirectiveNoFileComp

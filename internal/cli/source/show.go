@@ -61,8 +61,12 @@ func RunShow(opts *ShowOptions) error {
 	if err != nil {
 		return err
 	}
+	all, err := reg.Entries()
+	if err != nil {
+		return err
+	}
 	var entries []capability.Entry
-	for _, e := range reg.Index.Capabilities {
+	for _, e := range all {
 		if src, _, _ := capability.SplitID(e.ID); src == rec.Name {
 			entries = append(entries, e)
 		}

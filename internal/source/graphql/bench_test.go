@@ -13,6 +13,14 @@ func benchmarkCorpus(b *testing.B, file string) {
 	}
 }
 
-func BenchmarkImportGitHubSDL(b *testing.B)           { benchmarkCorpus(b, "github-schema.graphql") }
-func BenchmarkImportGitHubIntrospection(b *testing.B) { benchmarkCorpus(b, "github-introspection.json") }
-func BenchmarkImportSaleorSDL(b *testing.B)           { benchmarkCorpus(b, "saleor-schema.graphql") }
+func BenchmarkImportGitHubSDL(b *testing.B) {
+	benchmarkCorpus(b, "github-schema.graphql")
+}
+
+func BenchmarkImportGitHubIntrospection(b *testing.B) {
+	benchmarkCorpus(b, "github-introspection.json")
+}
+
+func BenchmarkImportSaleorSDL(b *testing.B) {
+	benchmarkCorpus(b, "saleor-schema.graphql")
+}

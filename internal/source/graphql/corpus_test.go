@@ -50,19 +50,17 @@ var goldenSamples = map[string][]string{
 }
 
 type golden struct {
-	File         string               `json:"file"`
-	Digest       string               `json:"digest"`
-	Provenance   map[string]string    `json:"provenance"`
-	Capabilities int                  `json:"capabilities"`
-	Warnings     []source.Warning     `json:"warnings"`
-	Effects      map[string][]string  `json:"effects"`
-	Samples      []goldenSample       `json:"samples"`
-	Defs         map[string]int       `json:"defsPerSample"`
-	Sealed       map[string]string    `json:"sealedDigestsOfSamples"`
-	Targets      map[string]capTarget `json:"targetsOfSamples"`
+	File         string                       `json:"file"`
+	Digest       string                       `json:"digest"`
+	Provenance   map[string]string            `json:"provenance"`
+	Capabilities int                          `json:"capabilities"`
+	Warnings     []source.Warning             `json:"warnings"`
+	Effects      map[string][]string          `json:"effects"`
+	Samples      []goldenSample               `json:"samples"`
+	Defs         map[string]int               `json:"defsPerSample"`
+	Sealed       map[string]string            `json:"sealedDigestsOfSamples"`
+	Targets      map[string]capability.Target `json:"targetsOfSamples"`
 }
-
-type capTarget = capability.Target
 
 type goldenSample struct {
 	ID          string          `json:"id"`
@@ -127,7 +125,7 @@ func goldenOf(t *testing.T, file string, res *source.Result) golden {
 	g := golden{
 		File: file, Digest: res.Digest, Provenance: res.Provenance, Capabilities: len(res.Capabilities),
 		Warnings: res.Warnings, Effects: map[string][]string{}, Defs: map[string]int{},
-		Sealed: map[string]string{}, Targets: map[string]capTarget{},
+		Sealed: map[string]string{}, Targets: map[string]capability.Target{},
 	}
 	if g.Warnings == nil {
 		g.Warnings = []source.Warning{}

@@ -49,7 +49,7 @@ func TestBadInput(t *testing.T) {
 		{
 			name: "JSON that is not introspection", file: "openapi.json",
 			data: `{"openapi": "3.0.0", "info": {"title": "x"}}`,
-			msg: "openapi.json: not a GraphQL introspection result: no __schema object", hint: "__schema",
+			msg:  "openapi.json: not a GraphQL introspection result: no __schema object", hint: "__schema",
 		},
 		{
 			name: "introspection with wrong types", file: "wrong.json",
@@ -74,32 +74,32 @@ func TestBadInput(t *testing.T) {
 		{
 			name: "introspection unknown type", file: "dangling.json",
 			data: strings.Replace(validIntro, `"name":"Int"`, `"name":"Nope"`, 1),
-			msg: "dangling.json: Query.a: unknown type Nope", hint: "__schema",
+			msg:  "dangling.json: Query.a: unknown type Nope", hint: "__schema",
 		},
 		{
 			name: "introspection unknown root", file: "root.json",
 			data: strings.Replace(validIntro, `{"name":"Query"}`, `{"name":"Root"}`, 1),
-			msg: "the query root type Root is not among __schema.types",
+			msg:  "the query root type Root is not among __schema.types",
 		},
 		{
 			name: "introspection bad kind", file: "kind.json",
 			data: strings.Replace(validIntro, `"kind":"OBJECT"`, `"kind":"THING"`, 1),
-			msg: `type Query has unknown kind "THING"`,
+			msg:  `type Query has unknown kind "THING"`,
 		},
 		{
 			name: "introspection bad default", file: "default.json",
 			data: `{"__schema":{"queryType":{"name":"Query"},"types":[{"kind":"OBJECT","name":"Query","fields":[{"name":"a","args":[{"name":"x","type":{"kind":"SCALAR","name":"Int"},"defaultValue":"{{"}],"type":{"kind":"SCALAR","name":"Int"}}],"interfaces":[]}]}}`,
-			msg: `Query.a(x:): default value "{{"`,
+			msg:  `Query.a(x:): default value "{{"`,
 		},
 		{
 			name: "introspection errors only", file: "errors.json",
 			data: `{"errors":[{"message":"introspection disabled"}]}`,
-			msg: "introspection failed: introspection disabled", hint: "refused introspection",
+			msg:  "introspection failed: introspection disabled", hint: "refused introspection",
 		},
 		{
 			name: "introspection invalid schema", file: "invalid.json",
 			data: `{"__schema":{"queryType":{"name":"Query"},"types":[{"kind":"OBJECT","name":"Query","fields":[],"interfaces":[]}]}}`,
-			msg: "invalid.json: OBJECT Query: must define one or more fields.",
+			msg:  "invalid.json: OBJECT Query: must define one or more fields.",
 		},
 	}
 	for _, tc := range tests {

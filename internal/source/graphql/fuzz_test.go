@@ -40,6 +40,11 @@ func fuzzImport(t *testing.T, dir, name string, data []byte) {
 	}
 }
 
+// The fuzz targets write each input to a file and import it. Run them with
+// a short minimization time, or the first new-coverage input is minimized
+// for the default 60s before fuzzing goes on:
+//
+//	go test ./internal/source/graphql/ -run '^$' -fuzz '^FuzzImportSDL$' -fuzztime 45s -fuzzminimizetime 3s
 func FuzzImportSDL(f *testing.F) {
 	f.Add([]byte(endpointSDL))
 	f.Add([]byte("type Query { a(x: [Int!]! = [1]): Int }\ntype Mutation { a: Int }"))
