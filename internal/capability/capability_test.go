@@ -221,11 +221,11 @@ func TestRegistryDeterministic(t *testing.T) {
 
 func TestOpenRejectsCorruptIndex(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, IndexFile), []byte(`{"version":1,`), 0o644)
+	mustWrite(t, filepath.Join(dir, IndexFile), []byte(`{"version":1,`), 0o644)
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "corrupt registry index") {
 		t.Fatalf("got %v", err)
 	}
-	os.WriteFile(filepath.Join(dir, IndexFile), []byte(`{"version":99}`), 0o644)
+	mustWrite(t, filepath.Join(dir, IndexFile), []byte(`{"version":99}`), 0o644)
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Fatalf("got %v", err)
 	}
@@ -281,5 +281,12 @@ func TestGetBinarySearch(t *testing.T) {
 		if _, err := r.Get("s.zzz"); err == nil {
 			t.Fatal("id after the last found")
 		}
+	}
+}
+
+func mustWrite(t *testing.T, path string, data []byte, perm os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, perm); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -123,8 +123,10 @@ func Shadowing(all []Capability, focus ...string) []Shadow {
 				if a.ID > b.ID {
 					a, b = b, a
 				}
-				out = append(out, Shadow{ID: a.ID, Other: b.ID, Reason: "same-name",
-					Message: "the name " + quote(a.Name) + " is offered by sources " + quote(a.Source) + " and " + quote(b.Source)})
+				out = append(out, Shadow{
+					ID: a.ID, Other: b.ID, Reason: "same-name",
+					Message: "the name " + quote(a.Name) + " is offered by sources " + quote(a.Source) + " and " + quote(b.Source),
+				})
 			}
 		}
 	}
@@ -153,8 +155,10 @@ func Shadowing(all []Capability, focus ...string) []Shadow {
 			if !inFocus(c.Source) && !inFocus(o.Source) {
 				continue
 			}
-			out = append(out, Shadow{ID: c.ID, Other: o.ID, Reason: "description-mentions",
-				Message: "the description of " + c.ID + " (source " + quote(c.Source) + ") names " + o.ID + " of source " + quote(o.Source)})
+			out = append(out, Shadow{
+				ID: c.ID, Other: o.ID, Reason: "description-mentions",
+				Message: "the description of " + c.ID + " (source " + quote(c.Source) + ") names " + o.ID + " of source " + quote(o.Source),
+			})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

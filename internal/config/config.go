@@ -18,6 +18,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"gopkg.in/yaml.v3"
+
+	"github.com/forgehq/forge/internal/manifest"
 )
 
 // FileName is the project configuration file.
@@ -37,6 +39,21 @@ type Config struct {
 	// servers); MaxDocumentBytes caps the size of a document read.
 	ImportTimeout    time.Duration
 	MaxDocumentBytes int64
+
+	// Events are the event types the workspace declares; extension event
+	// triggers must use one of them.
+	Events []string
+	// Extensions is the policy every extension is validated against.
+	Extensions ExtensionPolicy
+}
+
+// ExtensionPolicy bounds what an extension manifest may ask for.
+type ExtensionPolicy struct {
+	MinScheduleInterval time.Duration
+	MaxModuleBytes      int64
+	MaxMemoryBytes      int64
+	MaxTimeout          time.Duration
+	MaxHTTPCalls        int
 }
 
 // Project is the schema of forge.yaml.
@@ -47,13 +64,28 @@ type Project struct {
 		Timeout          string `yaml:"timeout,omitempty"`
 		MaxDocumentBytes int64  `yaml:"maxDocumentBytes,omitempty"`
 	} `yaml:"import,omitempty"`
+	Events     []string `yaml:"events,omitempty"`
+	Extensions struct {
+		MinScheduleInterval string `yaml:"minScheduleInterval,omitempty"`
+		MaxModuleSize       string `yaml:"maxModuleSize,omitempty"`
+		MaxLimits           struct {
+			Memory    string `yaml:"memory,omitempty"`
+			Timeout   string `yaml:"timeout,omitempty"`
+			HTTPCalls *int   `yaml:"httpCalls,omitempty"`
+		} `yaml:"maxLimits,omitempty"`
+	} `yaml:"extensions,omitempty"`
 }
 
 // Defaults.
 const (
-	DefaultRegistry         = "registry"
-	DefaultImportTimeout    = 30 * time.Second
-	DefaultMaxDocumentBytes = 64 << 20
+	DefaultRegistry            = "registry"
+	DefaultImportTimeout       = 30 * time.Second
+	DefaultMaxDocumentBytes    = 64 << 20
+	DefaultMinScheduleInterval = 5 * time.Minute
+	DefaultMaxModuleSize       = "32MiB"
+	DefaultMaxMemory           = "256MiB"
+	DefaultMaxTimeout          = 60 * time.Second
+	DefaultMaxHTTPCalls        = 100
 )
 
 // Error is a problem with a configuration file, with its position.
@@ -100,6 +132,11 @@ func Load(wd, file string, flags *pflag.FlagSet) (*Config, error) {
 	v.SetDefault("registry", DefaultRegistry)
 	v.SetDefault("import.timeout", DefaultImportTimeout.String())
 	v.SetDefault("import.maxDocumentBytes", DefaultMaxDocumentBytes)
+	v.SetDefault("extensions.minScheduleInterval", DefaultMinScheduleInterval.String())
+	v.SetDefault("extensions.maxModuleSize", DefaultMaxModuleSize)
+	v.SetDefault("extensions.maxLimits.memory", DefaultMaxMemory)
+	v.SetDefault("extensions.maxLimits.timeout", DefaultMaxTimeout.String())
+	v.SetDefault("extensions.maxLimits.httpCalls", DefaultMaxHTTPCalls)
 
 	if file == "" {
 		file = os.Getenv("FORGE_CONFIG")
@@ -155,7 +192,51 @@ func Load(wd, file string, flags *pflag.FlagSet) (*Config, error) {
 	if cfg.MaxDocumentBytes <= 0 {
 		return nil, &Error{File: where(cfg.File), Msg: "import.maxDocumentBytes must be positive"}
 	}
+	cfg.Events = v.GetStringSlice("events")
+	if err := loadPolicy(v, cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
+}
+
+func loadPolicy(v *viper.Viper, cfg *Config) error {
+	bad := func(key, val, want string) error {
+		return &Error{File: where(cfg.File), Msg: fmt.Sprintf("%s: %q is not %s", key, val, want)}
+	}
+	p := &cfg.Extensions
+	var err error
+	if p.MinScheduleInterval, err = positiveDuration(v.GetString("extensions.minScheduleInterval")); err != nil {
+		return bad("extensions.minScheduleInterval", v.GetString("extensions.minScheduleInterval"), "a positive duration such as 15m")
+	}
+	if p.MaxTimeout, err = positiveDuration(v.GetString("extensions.maxLimits.timeout")); err != nil {
+		return bad("extensions.maxLimits.timeout", v.GetString("extensions.maxLimits.timeout"), "a positive duration such as 30s")
+	}
+	size := func(key string) (int64, error) {
+		b, err := manifest.ParseBytes(v.GetString(key))
+		if err != nil || b <= 0 {
+			return 0, bad(key, v.GetString(key), "a positive size such as 32MiB")
+		}
+		return int64(b), nil
+	}
+	if p.MaxModuleBytes, err = size("extensions.maxModuleSize"); err != nil {
+		return err
+	}
+	if p.MaxMemoryBytes, err = size("extensions.maxLimits.memory"); err != nil {
+		return err
+	}
+	p.MaxHTTPCalls = v.GetInt("extensions.maxLimits.httpCalls")
+	if p.MaxHTTPCalls < 0 {
+		return bad("extensions.maxLimits.httpCalls", v.GetString("extensions.maxLimits.httpCalls"), "a count of zero or more")
+	}
+	return nil
+}
+
+func positiveDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("not a positive duration")
+	}
+	return d, nil
 }
 
 func where(file string) string {
@@ -195,4 +276,16 @@ import:
   timeout: 30s
   # Largest document accepted, in bytes.
   maxDocumentBytes: 67108864
+
+# Event types this workspace emits; extension event triggers must use one.
+events: []
+
+# What any extension may ask for; forge validate enforces it.
+extensions:
+  minScheduleInterval: 5m
+  maxModuleSize: 32MiB
+  maxLimits:
+    memory: 256MiB
+    timeout: 60s
+    httpCalls: 100
 `

@@ -13,8 +13,10 @@ import (
 func TestLoadPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	sub := filepath.Join(dir, "a", "b")
-	os.MkdirAll(sub, 0o755)
-	os.WriteFile(filepath.Join(dir, FileName), []byte("version: 1\nregistry: pins\nimport:\n  timeout: 5s\n"), 0o644)
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(dir, FileName), []byte("version: 1\nregistry: pins\nimport:\n  timeout: 5s\n"), 0o644)
 
 	// forge.yaml is found from a subdirectory; paths are relative to it.
 	cfg, err := Load(sub, "", nil)
@@ -81,7 +83,7 @@ func TestBadConfig(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			os.WriteFile(filepath.Join(dir, FileName), []byte(tc.yaml), 0o644)
+			mustWrite(t, filepath.Join(dir, FileName), []byte(tc.yaml), 0o644)
 			_, err := Load(dir, "", nil)
 			var ce *Error
 			if !errors.As(err, &ce) {
@@ -93,7 +95,7 @@ func TestBadConfig(t *testing.T) {
 		})
 	}
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, FileName), []byte("import:\n  timeout: forever\n"), 0o644)
+	mustWrite(t, filepath.Join(dir, FileName), []byte("import:\n  timeout: forever\n"), 0o644)
 	if _, err := Load(dir, "", nil); err == nil {
 		t.Fatal("bad duration accepted")
 	}
@@ -106,5 +108,50 @@ func TestDefaultProjectParses(t *testing.T) {
 	}
 	if p.Version != 1 || p.Registry != DefaultRegistry {
 		t.Fatalf("%+v", p)
+	}
+}
+
+func TestExtensionPolicy(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, FileName), []byte(`version: 1
+events: [invoice.created, invoice.paid]
+extensions:
+  minScheduleInterval: 15m
+  maxModuleSize: 8MiB
+  maxLimits:
+    memory: 64MiB
+    timeout: 10s
+    httpCalls: 5
+`), 0o644)
+	cfg, err := Load(dir, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Extensions
+	if len(cfg.Events) != 2 || cfg.Events[1] != "invoice.paid" || p.MinScheduleInterval != 15*time.Minute ||
+		p.MaxModuleBytes != 8<<20 || p.MaxMemoryBytes != 64<<20 || p.MaxTimeout != 10*time.Second || p.MaxHTTPCalls != 5 {
+		t.Fatalf("policy = %+v events = %v", p, cfg.Events)
+	}
+	// Defaults apply without a forge.yaml.
+	cfg, err = Load(t.TempDir(), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Extensions.MinScheduleInterval != DefaultMinScheduleInterval || cfg.Extensions.MaxHTTPCalls != DefaultMaxHTTPCalls || cfg.Extensions.MaxModuleBytes != 32<<20 {
+		t.Fatalf("defaults = %+v", cfg.Extensions)
+	}
+	for _, bad := range []string{"extensions:\n  maxModuleSize: huge\n", "extensions:\n  minScheduleInterval: -1m\n", "extensions:\n  maxLimits:\n    httpCalls: -2\n"} {
+		dir := t.TempDir()
+		mustWrite(t, filepath.Join(dir, FileName), []byte(bad), 0o644)
+		if _, err := Load(dir, "", nil); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+func mustWrite(t *testing.T, path string, data []byte, perm os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, perm); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -44,7 +44,7 @@ func TestClientRefusesLoopbackAtDialTime(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := p.Client(5 * time.Second).Do(req)
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 		return err
 	}
@@ -71,7 +71,7 @@ func TestClientRechecksRedirects(t *testing.T) {
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
 	resp, err := Policy{AllowPrivate: true}.Client(5 * time.Second).Do(req)
 	if err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		t.Fatal("redirect to file:// followed")
 	}
 }

@@ -14,8 +14,8 @@ import (
 
 func TestFetcherFiles(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "doc.yaml"), []byte("openapi: 3.0.0"), 0o644)
-	os.WriteFile(filepath.Join(dir, "big.json"), make([]byte, 2048), 0o644)
+	mustWrite(t, filepath.Join(dir, "doc.yaml"), []byte("openapi: 3.0.0"), 0o644)
+	mustWrite(t, filepath.Join(dir, "big.json"), make([]byte, 2048), 0o644)
 	f := &Fetcher{MaxBytes: 1024}
 	ctx := context.Background()
 
@@ -93,5 +93,12 @@ func TestLineCol(t *testing.T) {
 	e := &InputError{File: "a.json", Line: 3, Col: 7, Msg: "bad", Hint: "fix it"}
 	if e.Error() != "a.json:3:7: bad\n  hint: fix it" {
 		t.Fatalf("%q", e.Error())
+	}
+}
+
+func mustWrite(t *testing.T, path string, data []byte, perm os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, perm); err != nil {
+		t.Fatal(err)
 	}
 }

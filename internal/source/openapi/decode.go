@@ -69,8 +69,10 @@ func jsonDecodeError(err error, where string) *decodeError {
 		if where != "" {
 			off = -1 // the offset is relative to a part, not the file
 		}
-		return &decodeError{msg: prefix + "malformed JSON: " + se.Error(), offset: off, err: err,
-			hint: "fix the JSON syntax at this position"}
+		return &decodeError{
+			msg: prefix + "malformed JSON: " + se.Error(), offset: off, err: err,
+			hint: "fix the JSON syntax at this position",
+		}
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
@@ -109,8 +111,10 @@ func yamlToJSON(data []byte) ([]byte, error) {
 		node = node.Content[0]
 	}
 	if node.Kind != yaml.MappingNode {
-		return nil, &decodeError{msg: "the document is not a mapping (object)", offset: -1, line: node.Line,
-			hint: "an OpenAPI document is an object with an \"openapi\" (or \"swagger\") field"}
+		return nil, &decodeError{
+			msg: "the document is not a mapping (object)", offset: -1, line: node.Line,
+			hint: "an OpenAPI document is an object with an \"openapi\" (or \"swagger\") field",
+		}
 	}
 	c := yamlConv{budget: int64(len(data))*16 + 1<<20}
 	c.buf.Grow(len(data))
@@ -127,8 +131,10 @@ func yamlError(err error) *decodeError {
 		line, _ = strconv.Atoi(m[1])
 		msg = strings.Replace(msg, "line "+m[1]+": ", "", 1)
 	}
-	return &decodeError{msg: "malformed YAML: " + msg, offset: -1, line: line, err: err,
-		hint: "fix the YAML syntax at this line (indentation, quoting, ':' inside values)"}
+	return &decodeError{
+		msg: "malformed YAML: " + msg, offset: -1, line: line, err: err,
+		hint: "fix the YAML syntax at this line (indentation, quoting, ':' inside values)",
+	}
 }
 
 type yamlConv struct {
@@ -143,8 +149,10 @@ func (c *yamlConv) node(n *yaml.Node, depth int) error {
 		return &decodeError{msg: "the YAML document is nested too deeply", offset: -1, line: n.Line}
 	}
 	if int64(c.buf.Len()) > c.budget {
-		return &decodeError{msg: "the YAML document expands (through aliases) to more than its size budget", offset: -1, line: n.Line,
-			hint: "avoid deeply repeated anchors and aliases"}
+		return &decodeError{
+			msg: "the YAML document expands (through aliases) to more than its size budget", offset: -1, line: n.Line,
+			hint: "avoid deeply repeated anchors and aliases",
+		}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -221,8 +229,10 @@ func (c *yamlConv) mapping(n *yaml.Node, depth int, first *bool) error {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			return &decodeError{msg: "a mapping key must be a plain value", offset: -1, line: k.Line,
-				hint: "use strings as keys"}
+			return &decodeError{
+				msg: "a mapping key must be a plain value", offset: -1, line: k.Line,
+				hint: "use strings as keys",
+			}
 		}
 		if !*first {
 			c.buf.WriteByte(',')

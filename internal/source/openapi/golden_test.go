@@ -105,8 +105,10 @@ func TestCorpusGolden(t *testing.T) {
 
 func summarize(t *testing.T, file string, res *source.Result) golden {
 	t.Helper()
-	g := golden{File: file, Digest: res.Digest, Provenance: res.Provenance, Capabilities: len(res.Capabilities),
-		Effects: map[string]int{}, Warnings: []string{}, Sample: []goldenSample{}}
+	g := golden{
+		File: file, Digest: res.Digest, Provenance: res.Provenance, Capabilities: len(res.Capabilities),
+		Effects: map[string]int{}, Warnings: []string{}, Sample: []goldenSample{},
+	}
 	ids := map[string]bool{}
 	for i := range res.Capabilities {
 		c := &res.Capabilities[i]
@@ -150,8 +152,10 @@ func summarize(t *testing.T, file string, res *source.Result) golden {
 		if len(schema) > 300 {
 			schema = schema[:300]
 		}
-		g.Sample = append(g.Sample, goldenSample{ID: c.ID, Effect: c.Effect, Target: c.Target, Description: strings.ToValidUTF8(desc, ""),
-			SchemaBytes: len(c.InputSchema), Schema: strings.ToValidUTF8(schema, ""), Digest: c.Digest})
+		g.Sample = append(g.Sample, goldenSample{
+			ID: c.ID, Effect: c.Effect, Target: c.Target, Description: strings.ToValidUTF8(desc, ""),
+			SchemaBytes: len(c.InputSchema), Schema: strings.ToValidUTF8(schema, ""), Digest: c.Digest,
+		})
 	}
 	return g
 }

@@ -403,12 +403,16 @@ func (im *importer) validate(doc *openapi3.T) {
 	flatten(err, &errs)
 	for i, e := range errs {
 		if i == maxValidationWarnings {
-			im.warnings = append(im.warnings, source.Warning{Code: CodeValidation, Location: im.spec.Location,
-				Message: fmt.Sprintf("%d more validation problems not shown", len(errs)-maxValidationWarnings)})
+			im.warnings = append(im.warnings, source.Warning{
+				Code: CodeValidation, Location: im.spec.Location,
+				Message: fmt.Sprintf("%d more validation problems not shown", len(errs)-maxValidationWarnings),
+			})
 			break
 		}
-		im.warnings = append(im.warnings, source.Warning{Code: CodeValidation, Location: im.spec.Location,
-			Message: "invalid document: " + e.Error()})
+		im.warnings = append(im.warnings, source.Warning{
+			Code: CodeValidation, Location: im.spec.Location,
+			Message: "invalid document: " + e.Error(),
+		})
 	}
 }
 
