@@ -80,9 +80,13 @@ func (s *IOStreams) StartProgress(msg string) *Progress {
 	if !s.stderrTTY {
 		return nil
 	}
+	return s.startProgress(msg, time.Second, 200*time.Millisecond)
+}
+
+func (s *IOStreams) startProgress(msg string, delay, every time.Duration) *Progress {
 	p := &Progress{w: s.ErrOut, start: time.Now(), last: msg, done: make(chan struct{})}
 	p.wg.Add(1)
-	go p.loop(time.Second, 200*time.Millisecond)
+	go p.loop(delay, every)
 	return p
 }
 

@@ -38,6 +38,7 @@ type CronError struct {
 	Msg    string
 }
 
+// Error implements error.
 func (e *CronError) Error() string { return fmt.Sprintf("invalid cron %q: %s", e.Expr, e.Msg) }
 
 var cronMacros = map[string]string{
@@ -164,16 +165,15 @@ func parseCronItem(item string, def cronField) (uint64, *fieldErr) {
 		top = 6 // "*" and "a/s" run Sunday to Saturday; 7 is only an alias
 	}
 	lo, hi := def.min, top
-	switch {
-	case rng == "*":
-	default:
+	if rng != "*" {
 		a, b, isRange := strings.Cut(rng, "-")
 		v, err := cronValue(a, def)
 		if err != nil {
 			return 0, err
 		}
 		lo = v
-		if isRange {
+		switch {
+		case isRange:
 			w, err := cronValue(b, def)
 			if err != nil {
 				err.off += len(a) + 1
@@ -183,10 +183,10 @@ func parseCronItem(item string, def cronField) (uint64, *fieldErr) {
 				return 0, &fieldErr{0, fmt.Sprintf("range %s goes backwards (ranges do not wrap; split it into two)", rng)}
 			}
 			hi = w
-		} else if !hasStep {
+		case !hasStep:
 			hi = v
-		} else {
-			hi = top
+		default:
+			hi = top // "a/s": from a to the end of the range
 		}
 	}
 	step := 1

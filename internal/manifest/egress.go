@@ -284,6 +284,9 @@ func ParseHost(s string) (Host, error) {
 		return Host{Name: a.String(), IsIP: true}, nil
 	}
 	name := strings.ToLower(s)
+	if strings.Contains(strings.TrimPrefix(name, "*."), "*") {
+		return h, fmt.Errorf("invalid host %q: the only wildcard is a leading \"*.\" label (like *.example.com)", s)
+	}
 	if rest, ok := strings.CutPrefix(name, "*."); ok {
 		if err := checkDNSName(rest); err != nil {
 			return h, fmt.Errorf("invalid host %q: %v", s, err)
@@ -295,9 +298,6 @@ func ParseHost(s string) (Host, error) {
 			return h, fmt.Errorf("invalid host %q: a wildcard cannot cover IP addresses", s)
 		}
 		return Host{Name: name, Wildcard: true}, nil
-	}
-	if strings.Contains(name, "*") {
-		return h, fmt.Errorf("invalid host %q: the only wildcard is a leading \"*.\" label (like *.example.com)", s)
 	}
 	if err := checkDNSName(name); err != nil {
 		return h, fmt.Errorf("invalid host %q: %v", s, err)

@@ -13,8 +13,9 @@ const APIVersion = "forge.dev/v1"
 // trigger: trigger "weekly" is handled by the export "forge_on_weekly".
 const ExportPrefix = "forge_on_"
 
-// Pos is a position in the manifest source: 1-based line and column (in
-// bytes, as yaml.v3 counts them). The zero Pos means "not present".
+// Pos is a position in the manifest source: 1-based line and column (the
+// column counts characters, as yaml.v3 does). The zero Pos means "not
+// present".
 type Pos struct {
 	Line int `json:"line"`
 	Col  int `json:"col"`

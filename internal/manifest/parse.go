@@ -50,6 +50,7 @@ type ParseError struct {
 	Msg  string
 }
 
+// Error formats e as "file:line:col: msg".
 func (e *ParseError) Error() string { return location(e.File, e.Line, e.Col) + ": " + e.Msg }
 
 // Diagnostic returns e as a finding with rule RuleSyntax, for reporters
@@ -68,15 +69,16 @@ func location(file string, line, col int) string {
 	return fmt.Sprintf("%s:%d:%d", file, line, col)
 }
 
-// Load reads and parses the manifest at path. A directory, an unreadable
-// file or one larger than MaxSize gives a *ParseError (or the fs error for
-// a missing file, wrapped so that errors.Is(err, fs.ErrNotExist) holds).
+// Load reads and parses the manifest at path. A directory, a file larger
+// than MaxSize (refused from its size, without reading it) or a read error
+// gives a *ParseError; a file that cannot be opened gives the *fs.PathError
+// (errors.Is(err, fs.ErrNotExist) for a missing one).
 func Load(path string) (*Manifest, []Diagnostic, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: nothing to flush
 	st, err := f.Stat()
 	if err != nil {
 		return nil, nil, err

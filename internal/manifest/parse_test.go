@@ -19,9 +19,9 @@ var update = flag.Bool("update", false, "rewrite golden files (testdata/*/*.gold
 // and for each schedule its minimum interval and next firings after a fixed
 // instant (so that a wrong parse of cron or timezone shows).
 type goldenView struct {
-	Manifest  *Manifest                `json:"manifest"`
+	Manifest  *Manifest                 `json:"manifest"`
 	Schedules map[string]goldenSchedule `json:"schedules,omitempty"`
-	Exports   []string                 `json:"exports"`
+	Exports   []string                  `json:"exports"`
 }
 
 type goldenSchedule struct {
@@ -202,13 +202,13 @@ func TestManifestAccessors(t *testing.T) {
 		t.Errorf("module %+v", m.Module)
 	}
 	for u, want := range map[string]bool{
-		"https://slack.com/api/chat.postMessage":         true,
-		"https://slack.com/oauth":                        false,
-		"https://eu.billing.example.com/v1/invoices":     true,
-		"https://eu.billing.example.com:8443/v1/x":       false,
-		"https://billing.example.com/v1/x":               false,
-		"http://slack.com/api/":                          false,
-		"https://slack.com.evil.example/api/":            false,
+		"https://slack.com/api/chat.postMessage":        true,
+		"https://slack.com/oauth":                       false,
+		"https://eu.billing.example.com/v1/invoices":    true,
+		"https://eu.billing.example.com:8443/v1/x":      false,
+		"https://billing.example.com/v1/x":              false,
+		"http://slack.com/api/":                         false,
+		"https://slack.com.evil.example/api/":           false,
 		"https://a.b.billing.example.com/v1/deep?x=1#f": true,
 	} {
 		if got := m.AllowsURL(u); got != want {

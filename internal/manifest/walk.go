@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
 	// Time zones must not depend on the machine's tzdata.
 	_ "time/tzdata"
 
@@ -108,15 +110,13 @@ func short(s string) string {
 	const maxLen = 64
 	if len(s) > maxLen {
 		cut := maxLen
-		for cut > 0 && !utf8RuneStart(s[cut]) {
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
 		s = s[:cut] + "..."
 	}
 	return fmt.Sprintf("%q", s)
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // entry is one key/value of a mapping; node is the value as written (maybe
 // an alias) and val the resolved value.
@@ -131,6 +131,9 @@ type object struct {
 	node    *yaml.Node
 	path    string
 	entries map[string]entry
+	// typos holds the known fields that an unknown key was suggested as:
+	// their absence is already reported.
+	typos map[string]bool
 }
 
 func (o object) has(k string) bool { _, ok := o.entries[k]; return ok }
@@ -145,7 +148,7 @@ func field(path, k string) string {
 // object checks that n is a mapping, reports duplicate and unknown keys,
 // and returns its entries. ok is false when n is not a mapping.
 func (p *parser) object(n *yaml.Node, path string, known []string) (object, bool) {
-	o := object{node: n, path: path, entries: map[string]entry{}}
+	o := object{node: n, path: path, entries: map[string]entry{}, typos: map[string]bool{}}
 	v := resolve(n)
 	if v.Kind != yaml.MappingNode {
 		what := path
@@ -175,7 +178,11 @@ func (p *parser) object(n *yaml.Node, path string, known []string) (object, bool
 		}
 		seen[name] = k
 		if !slices.Contains(known, name) {
-			p.report(RuleUnknownField, pos(k), suggest(name, known), "unknown field %s in %s", short(name), orManifest(path))
+			hint, guess := suggest(name, known)
+			if guess != "" {
+				o.typos[guess] = true
+			}
+			p.report(RuleUnknownField, pos(k), hint, "unknown field %s in %s", short(name), orManifest(path))
 			continue
 		}
 		o.entries[name] = entry{key: k, node: val, val: resolve(val)}
@@ -210,8 +217,9 @@ func orManifest(path string) string {
 	return path
 }
 
-// suggest returns a did-you-mean hint for an unknown key.
-func suggest(name string, known []string) string {
+// suggest returns a hint for an unknown key, and the known field it is
+// probably a typo of ("" if none).
+func suggest(name string, known []string) (hint, guess string) {
 	best, bestD := "", math.MaxInt
 	ln := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
 	for _, k := range known {
@@ -229,15 +237,15 @@ func suggest(name string, known []string) string {
 	}
 	list := "known fields: " + strings.Join(known, ", ")
 	if best != "" && bestD <= max(2, len(best)/3) {
-		return fmt.Sprintf("did you mean %q? (%s)", best, list)
+		return fmt.Sprintf("did you mean %q? (%s)", best, list), best
 	}
-	return list
+	return list, ""
 }
 
 // required reports the missing required fields of o.
 func (p *parser) required(o object, hints map[string]string, keys ...string) {
 	for _, k := range keys {
-		if !o.has(k) {
+		if !o.has(k) && !o.typos[k] {
 			p.report(RuleMissingField, pos(o.node), hints[k], "%s is missing the required field %q", orManifest(o.path), k)
 		}
 	}
@@ -445,7 +453,7 @@ func (p *parser) module(e entry) Module {
 	switch {
 	case o.has("go") && o.has("wasm"):
 		p.report(RuleModuleSource, o.entries["wasm"].pos(), "keep go to build from source, or wasm to use a prebuilt module", "module sets both go and wasm; set exactly one")
-	case !o.has("go") && !o.has("wasm"):
+	case !o.has("go") && !o.has("wasm") && !o.typos["go"] && !o.typos["wasm"]:
 		p.report(RuleModuleSource, mod.Pos, "add go: . (a Go source directory) or wasm: path/to/ext.wasm", "module sets neither go nor wasm; set exactly one")
 	}
 	return mod
@@ -487,7 +495,7 @@ func (p *parser) trigger(n *yaml.Node, path string) Trigger {
 	switch {
 	case o.has("schedule") && o.has("event"):
 		p.report(RuleTriggerKind, pos(o.entries["event"].key), "split it into two triggers", "%s sets both schedule and event; set exactly one", path)
-	case !o.has("schedule") && !o.has("event"):
+	case !o.has("schedule") && !o.has("event") && !o.typos["schedule"] && !o.typos["event"]:
 		p.report(RuleTriggerKind, t.Pos, "add schedule: {cron: \"0 9 * * MON\"} or event: {type: ...}", "%s sets neither schedule nor event; set exactly one", path)
 	}
 	return t

@@ -438,11 +438,11 @@ func (s *sectionState) check(id byte, at int64) error {
 	if s.seen[id] {
 		return &FormatError{Offset: at, Msg: fmt.Sprintf("duplicate %s section", SectionName(id))}
 	}
-	if o := sectionOrder[id]; o < s.last {
+	o := sectionOrder[id]
+	if o < s.last {
 		return &FormatError{Offset: at, Msg: fmt.Sprintf("%s section out of order", SectionName(id))}
-	} else {
-		s.last = o
 	}
+	s.last = o
 	s.seen[id] = true
 	return nil
 }
@@ -886,7 +886,7 @@ func (a *atReader) customName(body int64, size uint32) (string, error) {
 		return "", &FormatError{Offset: body, Msg: "custom section name length: " + msg}
 	}
 	if uint64(n)+uint64(k) > uint64(size) {
-		return "", &FormatError{Offset: body, Msg: fmt.Sprintf("custom section name length %d exceeds the section", n)}
+		return "", &FormatError{Offset: body, Msg: fmt.Sprintf("custom section name length %d exceeds the %d bytes left", n, uint64(size)-uint64(k))}
 	}
 	b, err := a.read(body+int64(k), int(n))
 	if err != nil {

@@ -124,7 +124,7 @@ func (wasmHost) HTTPSend(req []byte) ([]byte, int32) {
 	return result(forgeHTTPSend(p, n))
 }
 
-func (wasmHost) ClockNow() int64            { return forgeClockNow() }
+func (wasmHost) ClockNow() int64           { return forgeClockNow() }
 func (wasmHost) RandomFill(b []byte) int32 { p, n := ptr(b); return forgeRandomFill(p, n) }
 
 // host returns the bound test host, if any, or the real forge host.
