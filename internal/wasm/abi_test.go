@@ -241,7 +241,7 @@ func buildReactor(t testing.TB, dir string) []byte {
 		return b
 	}
 	out := filepath.Join(t.TempDir(), "module.wasm")
-	cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, "./"+filepath.ToSlash(dir))
+	cmd := exec.CommandContext(t.Context(), gobin, "build", "-buildmode=c-shared", "-o", out, "./"+filepath.ToSlash(dir))
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", dir, err, msg)

@@ -324,13 +324,13 @@ func (p *parser) u64(what string) (uint64, error) {
 
 // count reads a vector length and checks that at least min bytes per element
 // remain, so that no allocation exceeds the input.
-func (p *parser) count(what string, min int) (int, error) {
+func (p *parser) count(what string, minSize int) (int, error) {
 	at := p.pos
 	n, err := p.u32(what + " count")
 	if err != nil {
 		return 0, err
 	}
-	if uint64(n)*uint64(min) > uint64(p.remaining()) {
+	if uint64(n)*uint64(minSize) > uint64(p.remaining()) {
 		return 0, p.errf(at, "%s count %d exceeds the %d bytes left", what, n, p.remaining())
 	}
 	return int(n), nil

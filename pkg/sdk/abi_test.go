@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,7 @@ func buildFull(t testing.TB) []byte {
 		}
 		defer os.RemoveAll(dir)
 		out := filepath.Join(dir, "full.wasm")
-		cmd := exec.Command(gobin, "build", "-buildmode=c-shared", "-o", out, "./testdata/full")
+		cmd := exec.CommandContext(context.Background(), gobin, "build", "-buildmode=c-shared", "-o", out, "./testdata/full")
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			buildErr = err.Error() + "\n" + string(msg)
@@ -72,7 +73,7 @@ func TestBuildNative(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	cmd := exec.Command(gobin, "build", "-o", exe, "./testdata/full")
+	cmd := exec.CommandContext(context.Background(), gobin, "build", "-o", exe, "./testdata/full")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("native go build: %v\n%s", err, msg)

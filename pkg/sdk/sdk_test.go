@@ -223,9 +223,7 @@ func TestFailureOutputAndPanic(t *testing.T) {
 		t.Errorf("out %q err %v", out, err)
 	}
 	out, err = h.Invoke("panics", nil, func(ctx *sdk.Context) error {
-		var m map[string]int
-		m["x"] = 1
-		return nil
+		panic("assignment to entry in nil map")
 	})
 	var pe *sdk.PanicError
 	if !errors.As(err, &pe) || !strings.HasPrefix(string(out), "panic: assignment to entry in nil map") {

@@ -178,7 +178,7 @@ func introspectionServer(t *testing.T, sdl string) *httptest.Server {
 			_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": "not an introspection query"}}})
 			return
 		}
-		if _, errs := gqlparser.LoadQuery(schema, req.Query); len(errs) > 0 {
+		if _, errs := gqlparser.LoadQueryWithRules(schema, req.Query, nil); len(errs) > 0 {
 			w.WriteHeader(http.StatusBadRequest)
 			_ = json.NewEncoder(w).Encode(map[string]any{"errors": errs})
 			return

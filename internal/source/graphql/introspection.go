@@ -193,7 +193,8 @@ func decodeIntrospection(file string, data []byte) (*introSchema, error) {
 
 func joinErrors(errs []struct {
 	Message string `json:"message"`
-}) string {
+},
+) string {
 	msgs := make([]string, 0, len(errs))
 	for _, e := range errs {
 		msgs = append(msgs, e.Message)

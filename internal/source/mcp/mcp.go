@@ -64,15 +64,19 @@ func (im Importer) Import(ctx context.Context, spec source.Spec, opts source.Opt
 	}
 	switch {
 	case spec.Command != "" && spec.Location != "":
-		return nil, &source.InputError{File: spec.Command, Msg: "an MCP source has both a command and a location",
-			Hint: "give either a command (a stdio server) or a location (the http(s) URL of a server), not both"}
+		return nil, &source.InputError{
+			File: spec.Command, Msg: "an MCP source has both a command and a location",
+			Hint: "give either a command (a stdio server) or a location (the http(s) URL of a server), not both",
+		}
 	case strings.TrimSpace(spec.Command) != "":
 		return im.importStdio(ctx, spec, opts)
 	case spec.Location != "":
 		return im.importHTTP(ctx, spec, opts)
 	}
-	return nil, &source.InputError{File: spec.Name, Msg: "an MCP source needs a command or a location",
-		Hint: "give the command line of a stdio server or the http(s) URL of a server"}
+	return nil, &source.InputError{
+		File: spec.Name, Msg: "an MCP source needs a command or a location",
+		Hint: "give the command line of a stdio server or the http(s) URL of a server",
+	}
 }
 
 // session is one import's connection state, for progress and errors.
@@ -95,8 +99,10 @@ func (im Importer) importStdio(ctx context.Context, spec source.Spec, opts sourc
 	}
 	argv, err := splitCommand(spec.Command)
 	if err != nil {
-		return nil, &source.InputError{File: spec.Command, Msg: "invalid command line: " + err.Error(),
-			Hint: "the command is split into words like a shell does (with quotes), but no shell runs it"}
+		return nil, &source.InputError{
+			File: spec.Command, Msg: "invalid command line: " + err.Error(),
+			Hint: "the command is split into words like a shell does (with quotes), but no shell runs it",
+		}
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, s.timeout, errTimedOut)
 	defer cancel()
@@ -147,8 +153,10 @@ func (im Importer) importHTTP(ctx context.Context, spec source.Spec, opts source
 	loc := spec.Location
 	u, err := url.Parse(loc)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &source.InputError{File: loc, Msg: "the location of an MCP server must be an http(s) URL",
-			Hint: "give the URL of a streamable HTTP or SSE server, or use a command for a stdio server"}
+		return nil, &source.InputError{
+			File: loc, Msg: "the location of an MCP server must be an http(s) URL",
+			Hint: "give the URL of a streamable HTTP or SSE server, or use a command for a stdio server",
+		}
 	}
 	f := source.NewFetcher(spec.AllowPrivateNetwork)
 	if opts.Fetcher != nil {
@@ -233,13 +241,17 @@ func (s *session) httpError(ctx context.Context, f *source.Fetcher, err error) e
 // baseError is the common description of a failure at the current stage.
 func (s *session) baseError(ctx context.Context, err error) *source.InputError {
 	if errors.Is(context.Cause(ctx), errTimedOut) {
-		return &source.InputError{File: s.origin, Err: err,
+		return &source.InputError{
+			File: s.origin, Err: err,
 			Msg:  fmt.Sprintf("the MCP server did not answer %s within %s", s.stage, s.timeout),
-			Hint: "check that the server starts and answers MCP requests; a slow server needs a longer timeout"}
+			Hint: "check that the server starts and answers MCP requests; a slow server needs a longer timeout",
+		}
 	}
-	return &source.InputError{File: s.origin, Err: err,
+	return &source.InputError{
+		File: s.origin, Err: err,
 		Msg:  fmt.Sprintf("%s failed: %v", s.stage, err),
-		Hint: "check that the command or URL names an MCP server"}
+		Hint: "check that the command or URL names an MCP server",
+	}
 }
 
 // run initializes the connection, lists all tools and converts them.
@@ -292,8 +304,10 @@ func listAll(ctx context.Context, origin string, fetch func(ctx context.Context,
 	cursor := ""
 	for page := 1; ; page++ {
 		if page > maxPages {
-			return nil, &source.InputError{File: origin, Msg: fmt.Sprintf("tools/list did not end after %d pages", maxPages),
-				Hint: "the server's pagination never ends; fix its nextCursor"}
+			return nil, &source.InputError{
+				File: origin, Msg: fmt.Sprintf("tools/list did not end after %d pages", maxPages),
+				Hint: "the server's pagination never ends; fix its nextCursor",
+			}
 		}
 		raw, err := fetch(ctx, page, cursor)
 		if err != nil {
@@ -312,9 +326,11 @@ func listAll(ctx context.Context, origin string, fetch func(ctx context.Context,
 			return all, nil
 		}
 		if first, dup := seen[next]; dup {
-			return nil, &source.InputError{File: origin,
+			return nil, &source.InputError{
+				File: origin,
 				Msg:  fmt.Sprintf("tools/list page %d returned the cursor %q again (first on page %d): the pagination loops", page, next, first),
-				Hint: "the server's nextCursor must move forward; fix its pagination"}
+				Hint: "the server's nextCursor must move forward; fix its pagination",
+			}
 		}
 		seen[next] = page
 		cursor = next

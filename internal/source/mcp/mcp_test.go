@@ -414,14 +414,22 @@ func TestInvalidToolsFromServer(t *testing.T) {
 	for _, tc := range []struct {
 		name, tools, want string
 	}{
-		{"duplicate", `{"tools":[{"name":"a","inputSchema":{"type":"object"}},{"name":"b","inputSchema":{"type":"object"}},{"name":"a","inputSchema":{"type":"object"}}]}`,
-			`tool "a": is listed twice`},
-		{"schema not an object", `{"tools":[{"name":"a","inputSchema":{"type":"object"}},{"name":"b","inputSchema":"anything goes"}]}`,
-			`tool "b": inputSchema is a JSON string, not an object`},
-		{"schema an array", `{"tools":[{"name":"c","inputSchema":[{"type":"object"}]}]}`,
-			`tool "c": inputSchema is a JSON array, not an object`},
-		{"empty name", `{"tools":[{"name":"","inputSchema":{"type":"object"}}]}`,
-			`tool #1: has an empty name`},
+		{
+			"duplicate", `{"tools":[{"name":"a","inputSchema":{"type":"object"}},{"name":"b","inputSchema":{"type":"object"}},{"name":"a","inputSchema":{"type":"object"}}]}`,
+			`tool "a": is listed twice`,
+		},
+		{
+			"schema not an object", `{"tools":[{"name":"a","inputSchema":{"type":"object"}},{"name":"b","inputSchema":"anything goes"}]}`,
+			`tool "b": inputSchema is a JSON string, not an object`,
+		},
+		{
+			"schema an array", `{"tools":[{"name":"c","inputSchema":[{"type":"object"}]}]}`,
+			`tool "c": inputSchema is a JSON array, not an object`,
+		},
+		{
+			"empty name", `{"tools":[{"name":"","inputSchema":{"type":"object"}}]}`,
+			`tool #1: has an empty name`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := writeFile(t, "tools.json", tc.tools)

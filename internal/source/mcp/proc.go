@@ -180,7 +180,7 @@ type teeWriter struct {
 }
 
 func (w *teeWriter) Write(p []byte) (int, error) {
-	w.tail.Write(p)
+	_, _ = w.tail.Write(p) // a ring buffer; it cannot fail
 	if w.copy != nil && !w.dead {
 		if _, err := w.copy.Write(p); err != nil {
 			w.dead = true

@@ -130,7 +130,7 @@ func TestBadInput(t *testing.T) {
 
 func TestMissingFile(t *testing.T) {
 	_, err := Importer{}.Import(context.Background(), source.Spec{Name: "t", Location: "nope.yaml"}, source.Options{Dir: t.TempDir()})
-	inputError(t, err, "nope.yaml")
+	_ = inputError(t, err, "nope.yaml")
 }
 
 const petSchemas = `Pet:
@@ -204,7 +204,7 @@ func TestExternalRefAllowedFile(t *testing.T) {
 // serve serves files on a loopback listener.
 func serve(t *testing.T, files map[string]string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
