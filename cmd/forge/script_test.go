@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/forgehq/forge/internal/capability"
 	"github.com/forgehq/forge/internal/cli"
 	"github.com/forgehq/forge/internal/iostreams"
 	"github.com/forgehq/forge/internal/source/mcp/mcptest"
@@ -31,6 +34,7 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	goenv := goEnv(t, "GOCACHE", "GOMODCACHE", "GOPATH", "GOROOT")
 	corpus := os.Getenv("FORGE_CORPUS")
 	if corpus == "" {
 		corpus = filepath.Join(root, "..", "shared", "corpus")
@@ -39,6 +43,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 filepath.Join(root, "testdata", "script"),
 		RequireExplicitExec: true,
 		UpdateScripts:       os.Getenv("FORGE_UPDATE_SCRIPTS") != "",
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"pin": cmdPin},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SAMPLES", filepath.Join(root, "testdata", "sample"))
 			env.Setenv("CORPUS", corpus)
@@ -46,7 +51,51 @@ func TestScripts(t *testing.T) {
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "home", ".config"))
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, "home", ".cache"))
 			env.Setenv("NO_COLOR", "1")
+			// Scripts that build extensions use the real Go caches (a cold
+			// wasip1 standard library takes minutes) and never the network.
+			for k, v := range goenv {
+				env.Setenv(k, v)
+			}
+			env.Setenv("GOPROXY", "off")
+			env.Setenv("GOFLAGS", "-mod=mod")
+			env.Setenv("GOTOOLCHAIN", "local")
 			return nil
 		},
 	})
+}
+
+// goEnv reads Go environment values from the go command.
+func goEnv(t *testing.T, keys ...string) map[string]string {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), "go", append([]string{"env"}, keys...)...).Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	m := map[string]string{}
+	for i, k := range keys {
+		if i < len(lines) && lines[i] != "" {
+			m[k] = lines[i]
+		}
+	}
+	return m
+}
+
+// cmdPin implements the script command `pin FILE ID`: it replaces the word
+// DIGEST in FILE with the digest the registry in $WORK/registry pins for
+// capability ID, as an author copies it from `forge capability show`.
+func cmdPin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: pin FILE ID")
+	}
+	reg, err := capability.Open(ts.MkAbs("registry"))
+	ts.Check(err)
+	c, err := reg.Get(args[1])
+	ts.Check(err)
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if !strings.Contains(string(data), "DIGEST") {
+		ts.Fatalf("%s has no DIGEST to replace", args[0])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.ReplaceAll(string(data), "DIGEST", c.Digest)), 0o644))
 }

@@ -11,8 +11,10 @@ func sample() *Bundle {
 	return &Bundle{
 		Manifest: []byte("apiVersion: forge.dev/v1\nname: hello\nversion: 1.0.0\n"),
 		Module:   []byte("\x00asm\x01\x00\x00\x00"),
-		Record: Record{Extension: "hello", ExtensionVersion: "1.0.0", Toolchain: "go1.26.8", Forge: "dev",
-			Capabilities: []CapabilityRef{{ID: "b.z", Digest: "sha256:2"}, {ID: "a.x", Digest: "sha256:1"}}},
+		Record: Record{
+			Extension: "hello", ExtensionVersion: "1.0.0", Toolchain: "go1.26.8", Forge: "dev",
+			Capabilities: []CapabilityRef{{ID: "b.z", Digest: "sha256:2"}, {ID: "a.x", Digest: "sha256:1"}},
+		},
 	}
 }
 

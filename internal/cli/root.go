@@ -3,11 +3,15 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/forgehq/forge/internal/cli/build"
 	"github.com/forgehq/forge/internal/cli/capability"
 	"github.com/forgehq/forge/internal/cli/cmdutil"
+	"github.com/forgehq/forge/internal/cli/ext"
 	"github.com/forgehq/forge/internal/cli/gendocs"
 	"github.com/forgehq/forge/internal/cli/initcmd"
+	"github.com/forgehq/forge/internal/cli/schema"
 	"github.com/forgehq/forge/internal/cli/source"
+	"github.com/forgehq/forge/internal/cli/validate"
 	"github.com/forgehq/forge/internal/cli/version"
 )
 
@@ -21,14 +25,20 @@ extensions, without the agent or its code reaching anything the product did
 not declare.
 
 The forge CLI imports MCP, OpenAPI and GraphQL sources into a pinned
-capability registry, and checks that nothing has drifted since.`,
+capability registry and checks that nothing has drifted since; it scaffolds,
+builds and validates extensions against that registry.`,
 		Example: `  # Start a project and import an OpenAPI description
   forge init
   forge source add petstore --openapi specs/petstore.yaml
 
   # See what was declared, and check for drift in CI
   forge capability list
-  forge source sync --check`,
+  forge source sync --check
+
+  # Write, build and validate an extension
+  forge ext new invoice-digest
+  forge build extensions/invoice-digest
+  forge validate --format sarif > forge.sarif`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -36,7 +46,8 @@ capability registry, and checks that nothing has drifted since.`,
 	root.PersistentFlags().String("registry", "", "capability registry directory (default from forge.yaml: registry; env FORGE_REGISTRY)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
 
-	root.AddGroup(&cobra.Group{ID: "project", Title: "Project commands:"}, &cobra.Group{ID: "registry", Title: "Registry commands:"})
+	root.AddGroup(&cobra.Group{ID: "project", Title: "Project commands:"}, &cobra.Group{ID: "registry", Title: "Registry commands:"},
+		&cobra.Group{ID: "extension", Title: "Extension commands:"})
 	add := func(group string, cmds ...*cobra.Command) {
 		for _, c := range cmds {
 			c.GroupID = group
@@ -45,6 +56,7 @@ capability registry, and checks that nothing has drifted since.`,
 	}
 	add("project", initcmd.NewCmdInit(f, nil))
 	add("registry", source.NewCmdSource(f), capability.NewCmdCapability(f))
-	root.AddCommand(version.NewCmdVersion(f, nil), gendocs.NewCmdGenDocs(f))
+	add("extension", ext.NewCmdExt(f), build.NewCmdBuild(f, nil), validate.NewCmdValidate(f, nil))
+	root.AddCommand(version.NewCmdVersion(f, nil), schema.NewCmdSchema(f), gendocs.NewCmdGenDocs(f))
 	return root
 }
