@@ -2,8 +2,9 @@
 # The README demo: Forge's main job end to end on embedded defaults, with no
 # external service. It builds forge, creates a project in a temporary
 # directory, imports an OpenAPI description, a GraphQL schema and an MCP
-# server (a small Go server built here), lists and searches the registry, and
-# shows drift detection catching a changed tool description.
+# server (a small Go server built here), lists and searches the registry,
+# shows drift detection catching a changed tool description, then scaffolds,
+# builds and validates an extension, and validates one with findings.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,5 +54,45 @@ if [ "$code" -ne 1 ]; then
   exit 1
 fi
 run forge source diff notes
+unset NOTES_MCP_RENAMED_DELETE
 
-printf '\nDemo finished: the registry is pinned, and drift is caught.\n'
+step "Write an extension: scaffold, test, build, validate"
+run forge ext new daily-report --description "Report the API status every morning"
+(cd extensions/daily-report && run go test ./...)
+run forge build extensions/daily-report
+run forge validate dist/daily-report-0.1.0
+
+step "An extension that asks for more than it may: validate refuses it"
+mkdir -p extensions/greedy
+cat > extensions/greedy/extension.yaml <<'YAML'
+apiVersion: forge.dev/v1
+name: greedy
+version: 1.0.0
+description: Wants too much.
+module:
+  go: .
+triggers:
+  - name: often
+    schedule: {cron: "* * * * *"}
+secrets:
+  - name: BILLING_TOKEN
+    hosts: [billing.example.com]
+egress:
+  - https://169.254.169.254/latest/
+  - http://hooks.example.com/
+capabilities:
+  - id: billing.listInvoice
+    digest: sha256:0000000000000000000000000000000000000000000000000000000000000000
+YAML
+set +e
+forge validate extensions/greedy
+code=$?
+set -e
+printf '(exit status %d: CI fails here)\n' "$code"
+if [ "$code" -ne 1 ]; then
+  echo "demo: expected findings" >&2
+  exit 1
+fi
+run forge validate extensions/greedy --format github || true
+
+printf '\nDemo finished: the registry is pinned, drift is caught, extensions are built and checked.\n'
