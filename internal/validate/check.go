@@ -275,7 +275,7 @@ func Sort(ds []Diagnostic) {
 func Unreadable(ds []Diagnostic) bool {
 	for _, d := range ds {
 		switch d.Rule {
-		case manifest.RuleSyntax, RuleModuleUnreadable, RuleRegistryError:
+		case manifest.RuleSyntax, RuleModuleUnreadable, RuleRegistryError, RuleInputUnreadable:
 			return true
 		}
 	}

@@ -29,6 +29,8 @@ const (
 	RuleDigestMismatch    = "registry/digest-mismatch"
 	RuleRegistryError     = "registry/unreadable"
 
+	RuleInputUnreadable = "input/unreadable"
+
 	RuleModuleUnreadable  = "module/unreadable"
 	RuleModuleTooLarge    = "module/too-large"
 	RuleForbiddenImport   = "module/forbidden-import"
@@ -83,6 +85,7 @@ var rules = []RuleInfo{
 	{RuleUnknownCapability, SeverityError, "a capability the extension used is not in the registry (the message suggests close ids)"},
 	{RuleDigestMismatch, SeverityError, "a capability's recorded digest differs from the registry's pin: the capability changed since the build"},
 	{RuleRegistryError, SeverityError, "the registry could not be read while looking up a capability"},
+	{RuleInputUnreadable, SeverityError, "the path given is missing, is not an extension, or is a bundle that does not match its digests"},
 
 	{RuleModuleUnreadable, SeverityError, "the module is not a readable WebAssembly binary (the message gives the byte offset)"},
 	{RuleModuleTooLarge, SeverityError, "the module is larger than the maximum module size of forge.yaml"},

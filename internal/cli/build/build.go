@@ -99,7 +99,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(opts.WorkDir, dir)
 	}
-	mpath := filepath.Join(dir, clivalidate.ManifestFile)
+	mpath := filepath.Join(dir, validate.ManifestFile)
 	raw, err := os.ReadFile(mpath)
 	if err != nil {
 		return &cmdutil.InputError{Err: fmt.Errorf("%s: %w", rel(opts.WorkDir, mpath), unwrap(err))}

@@ -99,7 +99,7 @@ func Run(opts *Options) error {
 	}
 	var baseline *validateBaseline
 	if opts.Baseline != "" {
-		m, p, err := LoadBaseline(opts.abs(opts.Baseline), opts.Baseline)
+		m, p, err := validate.LoadBaseline(opts.abs(opts.Baseline), opts.Baseline)
 		if err != nil {
 			return &cmdutil.InputError{Err: err}
 		}
@@ -110,14 +110,14 @@ func Run(opts *Options) error {
 	var results []validate.Result
 	var unreadable []error
 	for _, p := range paths {
-		ext, err := Load(opts.abs(p), p)
+		ext, err := validate.Load(opts.abs(p), p)
 		res := validate.Result{Path: opts.rel(opts.abs(p))}
-		var ur *Unreadable
+		var ie *validate.InputError
 		switch {
-		case errors.As(err, &ur):
+		case errors.As(err, &ie):
 			unreadable = append(unreadable, err)
 			res.Extension = filepath.Base(p)
-			res.Diagnostics = []validate.Diagnostic{unreadableDiagnostic(opts, ur)}
+			res.Diagnostics = opts.relDiags([]validate.Diagnostic{validate.InputDiagnostic(ie.Path, ie.Err)})
 			results = append(results, res)
 			continue
 		case err != nil:
@@ -161,10 +161,10 @@ func (o *Options) paths() ([]string, error) {
 	if len(o.Paths) > 0 {
 		return o.Paths, nil
 	}
-	if _, err := os.Stat(filepath.Join(o.WorkDir, ManifestFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(o.WorkDir, validate.ManifestFile)); err == nil {
 		return []string{"."}, nil
 	}
-	found, err := filepath.Glob(filepath.Join(o.Config.Dir, "extensions", "*", ManifestFile))
+	found, err := filepath.Glob(filepath.Join(o.Config.Dir, "extensions", "*", validate.ManifestFile))
 	if err != nil {
 		return nil, err
 	}
@@ -203,24 +203,6 @@ func (o *Options) relDiags(ds []validate.Diagnostic) []validate.Diagnostic {
 	}
 	return ds
 }
-
-// unreadableDiagnostic reports input that could not be read as a finding,
-// so that every report format shows it; the exit code is still 2.
-func unreadableDiagnostic(o *Options, ur *Unreadable) validate.Diagnostic {
-	var pe *manifest.ParseError
-	if errors.As(ur.Err, &pe) {
-		d := pe.Diagnostic()
-		d.File = o.rel(d.File)
-		return d
-	}
-	return validate.Diagnostic{
-		Rule: RuleUnreadable, Severity: manifest.SeverityError, File: o.rel(ur.Path), Message: ur.Err.Error(),
-		Hint: "give an extension directory, an extension.yaml, or a bundle written by forge build",
-	}
-}
-
-// RuleUnreadable is the finding for input that cannot be read at all.
-const RuleUnreadable = "input/unreadable"
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -9,23 +9,37 @@ import (
 	"strings"
 
 	"github.com/forgehq/forge/internal/bundle"
-	"github.com/forgehq/forge/internal/config"
 	"github.com/forgehq/forge/internal/manifest"
-	"github.com/forgehq/forge/internal/validate"
 )
 
 // ManifestFile is the manifest's name in an extension directory.
 const ManifestFile = "extension.yaml"
 
-// Unreadable is input that cannot be validated at all: a missing path, a
-// manifest that is not YAML, a corrupt bundle. It maps to exit code 2.
-type Unreadable struct {
+// InputError is input that cannot be validated at all: a missing path, a
+// manifest that is not YAML, a corrupt bundle. The CLI maps it to exit
+// code 2; InputDiagnostic reports it as a finding.
+type InputError struct {
 	Path string
 	Err  error
 }
 
-func (e *Unreadable) Error() string { return e.Err.Error() }
-func (e *Unreadable) Unwrap() error { return e.Err }
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// InputDiagnostic reports input that could not be read as a finding, so
+// that every report format shows it: a manifest syntax error keeps its
+// file, position and rule (manifest/syntax); anything else is
+// input/unreadable at file.
+func InputDiagnostic(file string, err error) Diagnostic {
+	var pe *manifest.ParseError
+	if errors.As(err, &pe) {
+		return pe.Diagnostic() // it names the manifest file itself
+	}
+	return Diagnostic{
+		Rule: RuleInputUnreadable, Severity: SeverityError, File: file, Message: err.Error(),
+		Hint: "give an extension directory, an extension.yaml, or a bundle written by forge build",
+	}
+}
 
 // Load reads the extension at path: a bundle directory (from forge build),
 // an extension directory holding extension.yaml, or a manifest file. The
@@ -33,24 +47,24 @@ func (e *Unreadable) Unwrap() error { return e.Err }
 // a bundle; a Go source module is checked only once built.
 //
 // shown is the path as the user gave it, for messages.
-func Load(path, shown string) (validate.Extension, error) {
-	var ext validate.Extension
+func Load(path, shown string) (Extension, error) {
+	var ext Extension
 	st, err := os.Stat(path)
 	if err != nil {
-		return ext, &Unreadable{Path: path, Err: fmt.Errorf("%s: %w", shown, unwrapPath(err))}
+		return ext, &InputError{Path: path, Err: fmt.Errorf("%s: %w", shown, unwrapPath(err))}
 	}
 	if st.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-		return ext, &Unreadable{Path: path, Err: fmt.Errorf("%s: is a directory, not a manifest", shown)}
+		return ext, &InputError{Path: path, Err: fmt.Errorf("%s: is a directory, not a manifest", shown)}
 	}
 	if st.IsDir() && bundle.IsBundle(path) {
 		b, err := bundle.Read(path)
 		if err != nil {
-			return ext, &Unreadable{Path: path, Err: err}
+			return ext, &InputError{Path: path, Err: err}
 		}
 		ext.ManifestPath = filepath.Join(path, bundle.ManifestFile)
 		m, diags, err := manifest.Parse(ext.ManifestPath, b.Manifest)
 		if err != nil {
-			return ext, &Unreadable{Path: path, Err: err}
+			return ext, &InputError{Path: path, Err: err}
 		}
 		ext.Manifest, ext.ManifestDiags = m, diags
 		ext.ModulePath = filepath.Join(path, bundle.ModuleFile)
@@ -61,19 +75,19 @@ func Load(path, shown string) (validate.Extension, error) {
 	if st.IsDir() {
 		mpath = filepath.Join(path, ManifestFile)
 		if _, err := os.Stat(mpath); err != nil {
-			return ext, &Unreadable{Path: path, Err: fmt.Errorf("%s: no %s here (and not a bundle)", shown, ManifestFile)}
+			return ext, &InputError{Path: path, Err: fmt.Errorf("%s: no %s here (and not a bundle)", shown, ManifestFile)}
 		}
 	}
 	m, diags, err := manifest.Load(mpath)
 	if err != nil {
-		return ext, &Unreadable{Path: path, Err: err}
+		return ext, &InputError{Path: path, Err: err}
 	}
 	ext.ManifestPath, ext.Manifest, ext.ManifestDiags = mpath, m, diags
 	if m != nil && m.Module.Wasm != "" {
 		mod := m.Module.Resolve(filepath.Dir(mpath))
 		data, err := os.ReadFile(mod)
 		if err != nil {
-			return ext, &Unreadable{Path: path, Err: fmt.Errorf("%s: module %s: %w", mpath, m.Module.Wasm, unwrapPath(err))}
+			return ext, &InputError{Path: path, Err: fmt.Errorf("%s: module %s: %w", mpath, m.Module.Wasm, unwrapPath(err))}
 		}
 		ext.ModulePath, ext.Module = mod, data
 	}
@@ -88,23 +102,9 @@ func LoadBaseline(path, shown string) (*manifest.Manifest, string, error) {
 		return nil, "", err
 	}
 	if ext.Manifest == nil {
-		return nil, "", &Unreadable{Path: path, Err: fmt.Errorf("%s: baseline manifest cannot be read", shown)}
+		return nil, "", &InputError{Path: path, Err: fmt.Errorf("%s: baseline manifest cannot be read", shown)}
 	}
 	return ext.Manifest, ext.ManifestPath, nil
-}
-
-// Policy is the validation policy of the project's forge.yaml.
-func Policy(cfg *config.Config, strict bool) validate.Policy {
-	p := cfg.Extensions
-	return validate.Policy{
-		Events:              cfg.Events,
-		MinScheduleInterval: p.MinScheduleInterval,
-		MaxMemory:           p.MaxMemoryBytes,
-		MaxTimeout:          p.MaxTimeout,
-		MaxHTTPCalls:        p.MaxHTTPCalls,
-		MaxModuleBytes:      p.MaxModuleBytes,
-		Strict:              strict,
-	}
 }
 
 func unwrapPath(err error) error {
