@@ -290,3 +290,33 @@ func mustWrite(t *testing.T, path string, data []byte, perm os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// TestLazyEntries checks that Open reads only the sources of the index and
+// that a damaged capability list is still reported when it is needed.
+func TestLazyEntries(t *testing.T) {
+	dir := t.TempDir()
+	r, _ := Open(dir)
+	if err := r.Put(SourceRecord{SourceSpec: SourceSpec{Name: "s", Kind: KindOpenAPI}}, sealed(t, "s", mk("a", "A."), mk("b", "B."))); err != nil {
+		t.Fatal(err)
+	}
+	idx := filepath.Join(dir, IndexFile)
+	data, err := os.ReadFile(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.LastIndex(string(data), `"capabilities"`) // the top-level list, not a source's count
+	mustWrite(t, idx, append(data[:i:i], []byte(`"capabilities": [{"id": "s.a", "effect": tru`)...), 0o644)
+	r, err = Open(dir)
+	if err != nil {
+		t.Fatalf("Open read the capability list: %v", err)
+	}
+	if c, err := r.Get("s.b"); err != nil || c.Description != "B." {
+		t.Fatalf("Get = %v, %v", c, err)
+	}
+	if _, err := r.Entries(); err == nil || !strings.Contains(err.Error(), "corrupt registry index") {
+		t.Fatalf("Entries on a damaged list: %v", err)
+	}
+	if err := r.Put(SourceRecord{SourceSpec: SourceSpec{Name: "t"}}, sealed(t, "t", mk("c", ""))); err == nil {
+		t.Fatal("Put rewrote a damaged index")
+	}
+}

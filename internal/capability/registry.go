@@ -124,28 +124,62 @@ func Open(dir string) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lazy struct {
-		Version      int             `json:"version"`
-		Sources      []SourceRecord  `json:"sources"`
-		Capabilities json.RawMessage `json:"capabilities"`
-	}
-	if err := json.Unmarshal(data, &lazy); err != nil {
+	if err := r.decodeIndex(data); err != nil {
 		return nil, fmt.Errorf("%s: corrupt registry index: %w", filepath.Join(dir, IndexFile), err)
 	}
-	if lazy.Version != IndexVersion {
-		return nil, fmt.Errorf("%s: registry format version %d is not supported (want %d)", filepath.Join(dir, IndexFile), lazy.Version, IndexVersion)
+	if r.Index.Version != IndexVersion {
+		return nil, fmt.Errorf("%s: registry format version %d is not supported (want %d)", filepath.Join(dir, IndexFile), r.Index.Version, IndexVersion)
 	}
-	r.Index = Index{Version: lazy.Version, Sources: lazy.Sources}
-	r.rawEntries, r.decoded = lazy.Capabilities, false
 	return r, nil
+}
+
+// decodeIndex reads the version and the sources of index.json and stops at
+// the capability list, which it keeps undecoded (and unscanned) for
+// Entries: with thousands of capabilities it is most of the file, and a
+// lookup by id never needs it.
+func (r *Registry) decodeIndex(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("not a JSON object")
+	}
+	r.Index = Index{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "version":
+			err = dec.Decode(&r.Index.Version)
+		case "sources":
+			err = dec.Decode(&r.Index.Sources)
+		case "capabilities":
+			rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")
+			if !bytes.HasPrefix(rest, []byte(":")) {
+				return fmt.Errorf("malformed capabilities list")
+			}
+			r.rawEntries, r.decoded = rest[1:], false
+			return nil
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Entries returns the index line of every capability, sorted by id.
 func (r *Registry) Entries() ([]Entry, error) {
 	if !r.decoded {
 		var entries []Entry
-		if len(r.rawEntries) > 0 && string(r.rawEntries) != "null" {
-			if err := json.Unmarshal(r.rawEntries, &entries); err != nil {
+		if len(bytes.TrimSpace(r.rawEntries)) > 0 {
+			// rawEntries runs to the end of the file: decode just the
+			// list, ignoring the closing brace after it.
+			if err := json.NewDecoder(bytes.NewReader(r.rawEntries)).Decode(&entries); err != nil {
 				return nil, fmt.Errorf("%s: corrupt registry index: %w", filepath.Join(r.Dir, IndexFile), err)
 			}
 		}
