@@ -95,4 +95,16 @@ if [ "$code" -ne 1 ]; then
 fi
 run forge validate extensions/greedy --format github || true
 
-printf '\nDemo finished: the registry is pinned, drift is caught, extensions are built and checked.\n'
+step "Run an extension in the sandbox, with production limits"
+# status-report calls the billing API (answered from a recording: no
+# network needed) and tries the cloud metadata service, which is blocked.
+# It uses the SDK vendored by forge ext new above, like any extension.
+cp -r "$root/testdata/demo/status-report" extensions/
+cp -r extensions/daily-report/.forge extensions/daily-report/go.mod extensions/status-report/
+sed -i 's|example.com/extensions/daily-report|example.com/extensions/status-report|' extensions/status-report/go.mod
+run forge run extensions/status-report --trigger daily --secret BILLING_TOKEN=tok-demo-123 \
+  --replay extensions/status-report/status.recording.json --state-dir .forge/state
+run forge run extensions/status-report --trigger daily --secret BILLING_TOKEN=tok-demo-123 \
+  --replay extensions/status-report/status.recording.json --state-dir .forge/state -o json
+
+printf '\nDemo finished: the registry is pinned, drift is caught, extensions are built, checked and run in the sandbox.\n'

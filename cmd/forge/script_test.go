@@ -46,6 +46,7 @@ func TestScripts(t *testing.T) {
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"pin": cmdPin},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SAMPLES", filepath.Join(root, "testdata", "sample"))
+			env.Setenv("DEMO", filepath.Join(root, "testdata", "demo"))
 			env.Setenv("CORPUS", corpus)
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "home", ".config"))

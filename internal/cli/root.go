@@ -6,9 +6,11 @@ import (
 	"github.com/forgehq/forge/internal/cli/build"
 	"github.com/forgehq/forge/internal/cli/capability"
 	"github.com/forgehq/forge/internal/cli/cmdutil"
+	"github.com/forgehq/forge/internal/cli/dev"
 	"github.com/forgehq/forge/internal/cli/ext"
 	"github.com/forgehq/forge/internal/cli/gendocs"
 	"github.com/forgehq/forge/internal/cli/initcmd"
+	"github.com/forgehq/forge/internal/cli/run"
 	"github.com/forgehq/forge/internal/cli/schema"
 	"github.com/forgehq/forge/internal/cli/source"
 	"github.com/forgehq/forge/internal/cli/validate"
@@ -56,7 +58,8 @@ builds and validates extensions against that registry.`,
 	}
 	add("project", initcmd.NewCmdInit(f, nil))
 	add("registry", source.NewCmdSource(f), capability.NewCmdCapability(f))
-	add("extension", ext.NewCmdExt(f), build.NewCmdBuild(f, nil), validate.NewCmdValidate(f, nil))
+	add("extension", ext.NewCmdExt(f), build.NewCmdBuild(f, nil), validate.NewCmdValidate(f, nil),
+		run.NewCmdRun(f, nil), dev.NewCmdDev(f, nil))
 	root.AddCommand(version.NewCmdVersion(f, nil), schema.NewCmdSchema(f), gendocs.NewCmdGenDocs(f))
 	return root
 }

@@ -1,8 +1,3 @@
-// Package egress guards outbound network connections. It classifies IP
-// addresses (loopback, private, link-local, metadata, ...) and provides a
-// net.Dialer Control hook that refuses forbidden addresses at dial time, after
-// DNS resolution, so that a hostname that resolves to a private address (DNS
-// rebinding) is refused as surely as an IP literal.
 package egress
 
 import (
@@ -20,39 +15,72 @@ import (
 // non-public address is refused.
 var ErrForbiddenAddress = errors.New("address not allowed")
 
-var forbiddenPrefixes = func() []netip.Prefix {
-	var out []netip.Prefix
-	for _, s := range []string{
-		"0.0.0.0/8",       // "this" network, unspecified
-		"10.0.0.0/8",      // RFC 1918
-		"100.64.0.0/10",   // CGNAT, RFC 6598
-		"127.0.0.0/8",     // loopback
-		"169.254.0.0/16",  // link-local, cloud metadata
-		"172.16.0.0/12",   // RFC 1918
-		"192.0.0.0/24",    // IETF protocol assignments
-		"192.0.2.0/24",    // TEST-NET-1
-		"192.168.0.0/16",  // RFC 1918
-		"198.18.0.0/15",   // benchmarking
-		"198.51.100.0/24", // TEST-NET-2
-		"203.0.113.0/24",  // TEST-NET-3
-		"224.0.0.0/4",     // multicast
-		"240.0.0.0/4",     // reserved, broadcast
-		"::/128",          // unspecified
-		"::1/128",         // loopback
-		"64:ff9b::/96",    // NAT64 (embeds IPv4)
-		"64:ff9b:1::/48",  // local-use NAT64
-		"100::/64",        // discard
-		"2001:db8::/32",   // documentation
-		"fc00::/7",        // unique local
-		"fe80::/10",       // link-local
-		"fec0::/10",       // site-local (deprecated)
-		"ff00::/8",        // multicast
-		"fd00:ec2::254/128",
+// forbiddenRange is one block of non-public addresses and what it is, for
+// error messages.
+type forbiddenRange struct {
+	prefix netip.Prefix
+	kind   string
+}
+
+var forbiddenRanges = func() []forbiddenRange {
+	var out []forbiddenRange
+	for _, r := range [][2]string{
+		{"0.0.0.0/8", "unspecified (\"this network\")"},
+		{"10.0.0.0/8", "private (RFC 1918)"},
+		{"100.64.0.0/10", "private (CGNAT, RFC 6598)"},
+		{"127.0.0.0/8", "loopback"},
+		{"169.254.169.254/32", "cloud metadata"},
+		{"169.254.0.0/16", "link-local"},
+		{"172.16.0.0/12", "private (RFC 1918)"},
+		{"192.0.0.0/24", "reserved (IETF protocol assignments)"},
+		{"192.0.2.0/24", "documentation (TEST-NET-1)"},
+		{"192.168.0.0/16", "private (RFC 1918)"},
+		{"198.18.0.0/15", "reserved (benchmarking)"},
+		{"198.51.100.0/24", "documentation (TEST-NET-2)"},
+		{"203.0.113.0/24", "documentation (TEST-NET-3)"},
+		{"224.0.0.0/4", "multicast"},
+		{"240.0.0.0/4", "reserved (240/4, broadcast)"},
+		{"::/128", "unspecified"},
+		{"::1/128", "loopback"},
+		{"::/96", "IPv4-compatible (deprecated, embeds an IPv4 address)"},
+		{"64:ff9b::/96", "NAT64 (embeds an IPv4 address)"},
+		{"64:ff9b:1::/48", "local-use NAT64"},
+		{"100::/64", "reserved (discard)"},
+		{"2001:db8::/32", "documentation"},
+		{"2002::/16", "6to4 (deprecated, embeds an IPv4 address)"},
+		{"fd00:ec2::254/128", "cloud metadata"},
+		{"fc00::/7", "private (unique local)"},
+		{"fe80::/10", "link-local"},
+		{"fec0::/10", "site-local"},
+		{"ff00::/8", "multicast"},
 	} {
-		out = append(out, netip.MustParsePrefix(s))
+		out = append(out, forbiddenRange{netip.MustParsePrefix(r[0]), r[1]})
 	}
 	return out
 }()
+
+// addrKind names the forbidden range addr falls in ("loopback", "private
+// (RFC 1918)", "cloud metadata", ...), or "" for a public address. IPv4-mapped
+// addresses are judged by the IPv4 address they carry.
+func addrKind(addr netip.Addr) string {
+	if !addr.IsValid() {
+		return "invalid"
+	}
+	addr = addr.Unmap()
+	for _, r := range forbiddenRanges {
+		if r.prefix.Contains(addr) {
+			return r.kind
+		}
+	}
+	return ""
+}
+
+// isLoopback reports whether addr is in 127.0.0.0/8 or is ::1 (also in its
+// IPv4-mapped form): the only addresses AllowLoopback opens.
+func isLoopback(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	return addr.Is4() && addr.As4()[0] == 127 || addr == netip.IPv6Loopback()
+}
 
 // Forbidden reports whether addr is not a public unicast address: loopback,
 // private (RFC 1918, CGNAT, unique-local), link-local, multicast,
@@ -62,13 +90,7 @@ func Forbidden(addr netip.Addr) bool {
 	if !addr.IsValid() {
 		return true
 	}
-	addr = addr.Unmap()
-	for _, p := range forbiddenPrefixes {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return addrKind(addr) != ""
 }
 
 // Policy says which addresses a dialer may reach.

@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/forgehq/forge/internal/store"
+	"github.com/forgehq/forge/internal/store/storetest"
+)
+
+func openTemp(t testing.TB, path string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t,
+		func(t *testing.T) store.Store { return openTemp(t, filepath.Join(t.TempDir(), "forge.db")) },
+		storetest.WithShared(func(t *testing.T, n int) []store.Store {
+			path := filepath.Join(t.TempDir(), "forge.db")
+			out := make([]store.Store, n)
+			for i := range out {
+				out[i] = openTemp(t, path)
+			}
+			return out
+		}),
+		storetest.WithRawDump(func(t *testing.T, s store.Store) []byte {
+			path := s.(*Store).Path()
+			var raw []byte
+			for _, p := range []string{path, path + "-wal"} {
+				b, err := os.ReadFile(p)
+				if err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+				raw = append(raw, b...)
+			}
+			return raw
+		}),
+	)
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "forge.db")
+	s := openTemp(t, path)
+	w := store.Workspace{Name: "keep"}
+	if err := s.CreateWorkspace(t.Context(), &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openTemp(t, path)
+	if _, err := s2.GetWorkspace(t.Context(), w.ID); err != nil {
+		t.Fatalf("data lost on reopen: %v", err)
+	}
+	var n int
+	if err := s2.DB().Reader().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("schema_migrations has %d rows, want 1", n)
+	}
+}
+
+// TestConcurrentOpen: several processes starting on one new file at once.
+func TestConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "forge.db")
+	const n = 4
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			s, err := Open(context.WithoutCancel(t.Context()), path)
+			if err == nil {
+				w := store.Workspace{Name: fmt.Sprint(i)}
+				err = s.CreateWorkspace(t.Context(), &w)
+				_ = s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openTemp(t, path)
+	ws, err := s.ListWorkspaces(t.Context())
+	if err != nil || len(ws) != n {
+		t.Fatalf("workspaces = %d, %v", len(ws), err)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "forge.db"))
+	db := s.DB().(*sqliteDB)
+	var mode string
+	if err := db.writer.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v", mode, err)
+	}
+	for _, conn := range []string{"writer", "reader"} {
+		h := db.writer
+		if conn == "reader" {
+			h = db.reader
+		}
+		var fk, busy int
+		if err := h.QueryRowContext(t.Context(), `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+			t.Fatalf("%s foreign_keys = %d, %v", conn, fk, err)
+		}
+		if err := h.QueryRowContext(t.Context(), `PRAGMA busy_timeout`).Scan(&busy); err != nil || busy != BusyTimeoutMillis {
+			t.Fatalf("%s busy_timeout = %d, %v", conn, busy, err)
+		}
+	}
+	// The reader pool cannot write.
+	if _, err := db.reader.ExecContext(t.Context(), `INSERT INTO workspaces (id, name, created_at) VALUES ('x', 'x', 0)`); err == nil {
+		t.Fatal("reader connection accepted a write")
+	}
+}
+
+// TestAuditAppendOnly: the database itself refuses to change audit records.
+func TestAuditAppendOnly(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "forge.db"))
+	c := t.Context()
+	_, err := s.AppendAudit(c, "ws", func(prev store.AuditRecord) (store.AuditRecord, error) {
+		return store.AuditRecord{Seq: 1, Time: storetest.T0, Action: "a", Hash: []byte("h")}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE audit_records SET actor = 'eve'`, `DELETE FROM audit_records`} {
+		_, err := s.DB().(*sqliteDB).writer.ExecContext(c, q)
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte("append-only")) {
+			t.Fatalf("%s: error = %v", q, err)
+		}
+	}
+}
+
+func BenchmarkListExtensions(b *testing.B) {
+	s := openTemp(b, filepath.Join(b.TempDir(), "forge.db"))
+	storetest.BenchListExtensions(b, s)
+}
+
+func BenchmarkLookupAPIKey(b *testing.B) {
+	s := openTemp(b, filepath.Join(b.TempDir(), "forge.db"))
+	storetest.BenchLookupAPIKey(b, s)
+}
+
+func TestPathWithSpecialCharacters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "my data?#%", "forge db.sqlite")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := openTemp(t, path)
+	w := store.Workspace{Name: "x"}
+	if err := s.CreateWorkspace(t.Context(), &w); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at %s: %v", path, err)
+	}
+}
