@@ -1,0 +1,258 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/forgehq/forge/internal/auth"
+	"github.com/forgehq/forge/internal/store"
+)
+
+// domain separates audit hashes from any other SHA-256 use.
+const domain = "forge-audit-v1\x00"
+
+// Entry is what a caller records: who did what to what. Names, ids and
+// digests only, never secret values (see the package documentation).
+type Entry struct {
+	// Time of the change; zero means now. Truncated to microseconds, UTC.
+	Time time.Time
+	// Actor is who did it: a key or token id, "admin", a user name.
+	Actor string
+	// Action is what was done, "noun.verb": "extension.approve". Required.
+	Action string
+	// Target is what it was done to: an id or a namespace.
+	Target string
+	// Details is anything encoding/json marshals (or JSON bytes); stored
+	// canonicalized. nil for none.
+	Details any
+}
+
+// Hash returns the hash of r over its fields and PrevHash (r.Hash is
+// ignored), with the canonical encoding of the package documentation.
+func Hash(r store.AuditRecord) []byte {
+	n := len(domain) + 8*9 + len(r.PrevHash) + len(r.WorkspaceID) + len(r.Actor) + len(r.Action) + len(r.Target) + len(r.Details)
+	b := make([]byte, 0, n)
+	b = append(b, domain...)
+	b = appendBytes(b, r.PrevHash)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Seq))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Time.UnixMicro()))
+	b = appendBytes(b, []byte(r.WorkspaceID))
+	b = appendBytes(b, []byte(r.Actor))
+	b = appendBytes(b, []byte(r.Action))
+	b = appendBytes(b, []byte(r.Target))
+	b = appendBytes(b, r.Details)
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+func appendBytes(b, field []byte) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(field)))
+	return append(b, field...)
+}
+
+// Next builds the record that follows prev: Seq prev.Seq+1, PrevHash
+// prev.Hash, the workspace of prev, e's fields with Time truncated to
+// microseconds in UTC and Details canonicalized, and Hash. It is meant as the
+// store.AuditStore.AppendAudit callback (which passes a zero record carrying
+// only the workspace id when the chain is empty):
+//
+//	s.AppendAudit(ctx, wsID, func(prev store.AuditRecord) (store.AuditRecord, error) {
+//		return audit.Next(prev, e)
+//	})
+func Next(prev store.AuditRecord, e Entry) (store.AuditRecord, error) {
+	if prev.WorkspaceID == "" {
+		return store.AuditRecord{}, errors.New("audit: previous record has no workspace id")
+	}
+	if prev.Seq < 0 || (prev.Seq == 0) != (len(prev.Hash) == 0) {
+		return store.AuditRecord{}, fmt.Errorf("audit: previous record (seq %d) is not a chain head", prev.Seq)
+	}
+	if e.Action == "" {
+		return store.AuditRecord{}, errors.New("audit: entry has no action")
+	}
+	details, err := canonicalJSON(e.Details)
+	if err != nil {
+		return store.AuditRecord{}, fmt.Errorf("audit: %s: details: %w", e.Action, err)
+	}
+	for _, f := range []struct{ name, v string }{{"actor", e.Actor}, {"target", e.Target}, {"details", string(details)}} {
+		if auth.ContainsCredential(f.v) {
+			return store.AuditRecord{}, fmt.Errorf("audit: %s: %s contains a credential; record ids, names and digests only", e.Action, f.name)
+		}
+	}
+	at := e.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	r := store.AuditRecord{
+		WorkspaceID: prev.WorkspaceID,
+		Seq:         prev.Seq + 1,
+		Time:        time.UnixMicro(at.UnixMicro()).UTC(),
+		Actor:       e.Actor,
+		Action:      e.Action,
+		Target:      e.Target,
+		Details:     details,
+		PrevHash:    bytes.Clone(prev.Hash),
+	}
+	r.Hash = Hash(r)
+	return r, nil
+}
+
+// canonicalJSON returns the canonical form of v (see the package
+// documentation); nil and JSON null give nil.
+func canonicalJSON(v any) ([]byte, error) {
+	var raw []byte
+	switch d := v.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		raw = d
+	case []byte:
+		raw = d
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, errors.New("not valid JSON: more than one value")
+	}
+	if x == nil {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Append appends e to the workspace's chain in s and returns the record
+// written. Pass the transaction-bound store to record a change atomically
+// with it.
+func Append(ctx context.Context, s store.AuditStore, wsID string, e Entry) (store.AuditRecord, error) {
+	return s.AppendAudit(ctx, wsID, func(prev store.AuditRecord) (store.AuditRecord, error) {
+		if prev.WorkspaceID == "" {
+			prev.WorkspaceID = wsID
+		}
+		return Next(prev, e)
+	})
+}
+
+// Break reasons.
+const (
+	ReasonHashMismatch = "hash mismatch"
+	ReasonPrevHash     = "prev_hash does not link"
+	ReasonSequenceGap  = "sequence gap"
+	ReasonMissing      = "missing"
+)
+
+// Break is where a chain stops verifying. Seq is the first position (1, 2, …)
+// at which the chain fails: the record that belongs there is missing, out of
+// place, does not link, or does not hash. Reason is one of the Reason
+// constants.
+type Break struct {
+	Seq    int64
+	Reason string
+}
+
+// String describes the break: "audit chain broken at record 7: hash mismatch".
+func (b Break) String() string {
+	return fmt.Sprintf("audit chain broken at record %d: %s", b.Seq, b.Reason)
+}
+
+// verifier checks a chain record by record, so VerifyStore can check it page
+// by page.
+type verifier struct {
+	next     int64 // the Seq expected next
+	prevHash []byte
+}
+
+func newVerifier() *verifier { return &verifier{next: 1} }
+
+// check verifies recs[i] given everything before it; recs is passed whole so
+// a record out of place can be told from a missing one.
+func (v *verifier) check(recs []store.AuditRecord, i int) *Break {
+	r := recs[i]
+	switch {
+	case r.Seq < v.next:
+		return &Break{Seq: v.next, Reason: ReasonSequenceGap}
+	case r.Seq > v.next:
+		for _, later := range recs[i+1:] {
+			if later.Seq == v.next {
+				return &Break{Seq: v.next, Reason: ReasonSequenceGap}
+			}
+		}
+		return &Break{Seq: v.next, Reason: ReasonMissing}
+	case !bytes.Equal(r.PrevHash, v.prevHash):
+		return &Break{Seq: v.next, Reason: ReasonPrevHash}
+	case r.Time.Nanosecond()%1000 != 0 || !bytes.Equal(Hash(r), r.Hash):
+		return &Break{Seq: v.next, Reason: ReasonHashMismatch}
+	}
+	v.next++
+	v.prevHash = r.Hash
+	return nil
+}
+
+// Verify checks a whole chain, from Seq 1, in order (as ListAudit returns
+// it). It returns nil when every record links and hashes correctly, and
+// otherwise the Break at the first bad record. An empty chain verifies.
+// Verify cannot see records removed from the end of the chain; compare the
+// last Hash with a head hash kept elsewhere for that.
+func Verify(records []store.AuditRecord) *Break {
+	v := newVerifier()
+	for i := range records {
+		if b := v.check(records, i); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// PageSize is how many records VerifyStore reads at a time.
+const PageSize = 1000
+
+// VerifyStore verifies the workspace's chain in s, reading it in pages. It
+// returns the number of records that verified (those before the break, if
+// any), the first Break or nil, and an error only when reading fails.
+func VerifyStore(ctx context.Context, s store.AuditStore, wsID string) (n int, brk *Break, err error) {
+	return verifyStore(ctx, s, wsID, PageSize)
+}
+
+func verifyStore(ctx context.Context, s store.AuditStore, wsID string, pageSize int) (n int, brk *Break, err error) {
+	v := newVerifier()
+	after := int64(0)
+	for {
+		page, err := s.ListAudit(ctx, wsID, after, pageSize)
+		if err != nil {
+			return n, nil, fmt.Errorf("audit: verify %s: %w", wsID, err)
+		}
+		for i := range page {
+			if b := v.check(page, i); b != nil {
+				return n, b, nil
+			}
+			n++
+		}
+		if len(page) < pageSize {
+			return n, nil, nil
+		}
+		after = page[len(page)-1].Seq
+	}
+}
