@@ -158,18 +158,27 @@ func BenchmarkColdStart(b *testing.B) {
 
 // BenchmarkTimeoutEnforcement runs the CPU-bound cpu handler of the escape
 // guest (5M iterations of FNV-1a) under each way of stopping runaway
-// guests. Compare ns/op against "none".
+// guests, and reports each one's time relative to "none" (x-none).
 func BenchmarkTimeoutEnforcement(b *testing.B) {
 	ctx := context.Background()
 	wasm := escapeGuest(b)
+	var noneNs float64
 	for _, c := range []struct {
-		name string
-		e    enforcement
-	}{{"none", enforceNone}, {"closeOnContextDone", enforceCloseOnDone}, {"stopFlag", enforceStopFlag}} {
+		name   string
+		e      enforcement
+		budget int32
+	}{
+		{"none", enforceNone, 0},
+		{"closeOnContextDone", enforceCloseOnDone, 0},
+		{"stopFlag", enforceStopFlag, 0},
+		{"countdown-1024", enforceCountdown, 1024},
+		{"countdown-4096", enforceCountdown, 4096},
+		{"countdown-16384", enforceCountdown, 16384},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			dir, _ := os.MkdirTemp("", "forge-bench-*")
 			defer os.RemoveAll(dir)
-			r := newRuntime(b, Config{CacheDir: dir, enforce: c.e})
+			r := newRuntime(b, Config{CacheDir: dir, enforce: c.e, budget: c.budget})
 			m := compile(b, r, wasm)
 			inv := Invocation{Namespace: localNS, Trigger: "cpu"}
 			if _, err := m.Invoke(ctx, inv); err != nil {
@@ -179,6 +188,13 @@ func BenchmarkTimeoutEnforcement(b *testing.B) {
 				if _, err := m.Invoke(ctx, inv); err != nil {
 					b.Fatal(err)
 				}
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if c.e == enforceNone {
+				noneNs = ns
+			}
+			if noneNs > 0 {
+				b.ReportMetric(ns/noneNs, "x-none")
 			}
 		})
 	}

@@ -1,8 +1,10 @@
 // Package sandbox runs Forge extensions: WebAssembly modules that implement
 // the guest side of docs/abi.md, on wazero.
 //
-// A Runtime owns one wazero runtime (the compiler where the platform has
-// one), an on-disk compilation cache (os.UserCacheDir()/forge/wazero by
+// A Runtime owns a wazero runtime (the compiler where the platform has
+// one; a second one, with close-on-context-done, for modules the timeout
+// instrumentation cannot use, see docs/sandbox.md), an on-disk compilation
+// cache (os.UserCacheDir()/forge/wazero by
 // default) and the two host modules a guest may import: forge (log,
 // input/output and the result buffer, secrets, config, state, outbound
 // HTTP, clock, random) and the small wasi_snapshot_preview1 subset a Go

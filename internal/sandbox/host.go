@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/forgehq/forge/internal/wasm"
@@ -40,13 +41,13 @@ type hostFunc func(ctx context.Context, st *invState, mod api.Module, stack []ui
 // instantiateHost instantiates the forge and wasi_snapshot_preview1 host
 // modules, exporting exactly the functions of internal/wasm's allow-list
 // with their ABI signatures.
-func (r *Runtime) instantiateHost(ctx context.Context) error {
+func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
 	for _, spec := range []struct {
 		name  string
 		list  []wasm.Func
 		impls map[string]hostFunc
 	}{{wasm.HostModule, wasm.HostFuncs, forgeFuncs}, {wasm.WASIModule, wasm.WASIFuncs, wasiFuncs}} {
-		b := r.rt.NewHostModuleBuilder(spec.name)
+		b := rt.NewHostModuleBuilder(spec.name)
 		for _, f := range spec.list {
 			impl := spec.impls[f.Name]
 			if impl == nil {

@@ -134,7 +134,7 @@ func buildRequest(in *httpRequest) (*http.Request, []byte, int32, string) {
 	if len(body) > maxRequestBodyBytes {
 		return nil, nil, codeTooLarge, "http request: body over " + formatBytes(maxRequestBodyBytes)
 	}
-	req, err := http.NewRequest(in.Method, u.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), in.Method, u.String(), bytes.NewReader(body)) // the invocation's context is set when it is sent
 	if err != nil {
 		return nil, nil, codeInvalid, "http request: " + err.Error()
 	}

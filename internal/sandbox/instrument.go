@@ -7,11 +7,17 @@ import (
 	"github.com/forgehq/forge/internal/wasm"
 )
 
-// stopExport is the name under which an instrumented module exports its stop
-// flag. It is added after the module's exports were checked, so a guest
-// cannot declare it, and the guest's own code cannot name the global: its
-// index did not exist when the code was written.
+// stopExport is the name under which a stop-flag instrumented module
+// exports its flag. It is added after the module's exports were checked, so
+// a guest cannot declare it, and the guest's own code cannot name the
+// global: its index did not exist when the code was written.
 const stopExport = "forge.sandbox.stop"
+
+// defaultBudget is the number of loop iterations and function calls between
+// two returns of a countdown-instrumented guest to the host (see
+// instrumentCountdown). BenchmarkTimeoutEnforcement measures 1024, 4096 and
+// 16384: the cost is flat from 4096 up.
+const defaultBudget = 4096
 
 // Section ids of the WebAssembly binary format used by the rewriter.
 const (
@@ -26,37 +32,115 @@ const (
 // and global, the data count section between element and code).
 var sectionRank = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
-// instrument returns a copy of the module b (already read as m) with a stop
-// check — "global.get $stop; if; unreachable; end" — at the start of every
-// function and at the head of every loop, a new mutable i32 global $stop
-// (initially 0), and an export of that global named stopExport. Setting the
-// global to 1 from the host makes the guest trap at its next loop iteration
-// or function call: every unbounded execution passes through one of them.
-// The module must have no imported globals (CheckImports refuses them).
-func instrument(b []byte, m *wasm.Module) ([]byte, error) {
+// yieldImport returns the function index of the module's import of
+// wasi_snapshot_preview1.sched_yield () -> i32, if it has one.
+func yieldImport(m *wasm.Module) (uint32, bool) {
+	want := wasm.FuncType{Results: []wasm.ValType{wasm.I32}}
+	var idx uint32
+	for _, imp := range m.Imports {
+		if imp.Kind != wasm.KindFunc {
+			continue
+		}
+		if imp.Module == wasm.WASIModule && imp.Name == "sched_yield" && imp.Type.Equal(&want) {
+			return idx, true
+		}
+		idx++
+	}
+	return 0, false
+}
+
+// instrumentCountdown returns a copy of the module b (already read as m)
+// with a new mutable i32 global $budget (initially budget) and, at the start
+// of every function and the head of every loop, the stack-neutral sequence
+//
+//	global.get $budget; i32.const 1; i32.sub; global.set $budget
+//	global.get $budget; i32.eqz
+//	if; call $yield; drop; i32.const budget; global.set $budget; end
+//
+// where $yield is the module's own import of sched_yield (function index
+// yield): every unbounded execution passes through a loop head or a call,
+// so the guest comes back to the host at least every budget of them. The
+// host's sched_yield is where the deadline and cancellation are checked,
+// and being Go code it is also where the Go scheduler and garbage collector
+// can preempt the goroutine. No import is added, so no function index
+// changes; the global is appended after the module's own (the module must
+// import none; CheckImports refuses imported globals).
+func instrumentCountdown(b []byte, m *wasm.Module, yield uint32, budget int32) ([]byte, error) {
+	if budget <= 0 {
+		return nil, errors.New("budget must be positive")
+	}
+	return rewrite(b, m, budget, false, func(g uint32) []byte {
+		get := append([]byte{0x23}, appendU32(nil, g)...) // global.get $budget
+		set := append([]byte{0x24}, appendU32(nil, g)...) // global.set $budget
+		var c []byte
+		c = append(c, get...)
+		c = append(c, 0x41, 0x01, 0x6b) // i32.const 1; i32.sub
+		c = append(c, set...)
+		c = append(c, get...)
+		c = append(c, 0x45, 0x04, 0x40, 0x10) // i32.eqz; if; call
+		c = appendU32(c, yield)
+		c = append(c, 0x1a) // drop
+		c = appendS32(append(c, 0x41), budget)
+		c = append(c, set...)
+		return append(c, 0x0b) // end
+	})
+}
+
+// instrumentStopFlag returns a copy of the module b (already read as m)
+// with a stop check — "global.get $stop; if; unreachable; end" — at the
+// start of every function and at the head of every loop, a new mutable i32
+// global $stop (initially 0), and an export of that global named
+// stopExport. Setting the global to 1 from the host makes the guest trap at
+// its next loop iteration or function call. Measured, not used: see
+// enforceStopFlag.
+func instrumentStopFlag(b []byte, m *wasm.Module) ([]byte, error) {
+	if m.Export(stopExport) != nil {
+		return nil, fmt.Errorf("export %q already exists", stopExport)
+	}
+	return rewrite(b, m, 0, true, func(g uint32) []byte {
+		check := append([]byte{0x23}, appendU32(nil, g)...) // global.get $stop
+		return append(check, 0x04, 0x40, 0x00, 0x0b)        // if; unreachable; end
+	})
+}
+
+// rewrite adds a mutable i32 global (initially init, exported as stopExport
+// when export is set) after the module's globals and inserts check(index of
+// that global) at the start of every function body and after the block
+// type of every loop.
+func rewrite(b []byte, m *wasm.Module, init int32, export bool, check func(global uint32) []byte) ([]byte, error) {
 	for _, imp := range m.Imports {
 		if imp.Kind == wasm.KindGlobal {
-			return nil, errors.New("instrument: imported globals are not supported")
+			return nil, errors.New("imported globals are not supported")
 		}
-	}
-	if m.Export(stopExport) != nil {
-		return nil, fmt.Errorf("instrument: export %q already exists", stopExport)
 	}
 	var globalCount uint32
+	hasCode := false
 	for _, s := range m.Sections {
-		if s.ID == secGlobal {
+		if s.Offset < 0 || s.Offset+int64(s.Size) > int64(len(b)) {
+			return nil, errors.New("section out of bounds")
+		}
+		switch s.ID {
+		case secGlobal:
 			n, _, err := readU32(b[s.Offset : s.Offset+int64(s.Size)])
 			if err != nil {
-				return nil, fmt.Errorf("instrument: global section: %w", err)
+				return nil, fmt.Errorf("global section: %w", err)
+			}
+			if n == ^uint32(0) {
+				return nil, errors.New("too many globals")
 			}
 			globalCount = n
+		case secCode:
+			hasCode = true
 		}
 	}
-	check := append([]byte{0x23}, appendU32(nil, globalCount)...) // global.get $stop
-	check = append(check, 0x04, 0x40, 0x00, 0x0b)                 // if; unreachable; end
+	if len(b) < 8 {
+		return nil, errors.New("truncated module")
+	}
+	probe := check(globalCount)
 
-	newGlobal := []byte{byte(wasm.I32), 0x01, 0x41, 0x00, 0x0b} // mut i32 = i32.const 0
-	out := append([]byte(nil), b[:8]...)
+	newGlobal := appendS32([]byte{byte(wasm.I32), 0x01, 0x41}, init) // mut i32 = i32.const init
+	newGlobal = append(newGlobal, 0x0b)
+	out := append(make([]byte, 0, len(b)+len(b)/4), b[:8]...)
 	wroteGlobal := false
 	writeSection := func(id byte, contents []byte) {
 		out = append(out, id)
@@ -77,9 +161,13 @@ func instrument(b []byte, m *wasm.Module) ([]byte, error) {
 			writeSection(secGlobal, append(c, newGlobal...))
 			wroteGlobal = true
 		case secExport:
+			if !export {
+				writeSection(s.ID, contents)
+				break
+			}
 			n, k, err := readU32(contents)
 			if err != nil {
-				return nil, fmt.Errorf("instrument: export section: %w", err)
+				return nil, fmt.Errorf("export section: %w", err)
 			}
 			c := appendU32(nil, n+1)
 			c = append(c, contents[k:]...)
@@ -88,17 +176,17 @@ func instrument(b []byte, m *wasm.Module) ([]byte, error) {
 			c = append(c, byte(wasm.KindGlobal))
 			writeSection(secExport, appendU32(c, globalCount))
 		case secCode:
-			c, err := instrumentCode(contents, check)
+			c, err := instrumentCode(contents, probe)
 			if err != nil {
-				return nil, fmt.Errorf("instrument: code section: %w", err)
+				return nil, fmt.Errorf("code section: %w", err)
 			}
 			writeSection(secCode, c)
 		default:
 			writeSection(s.ID, contents)
 		}
 	}
-	if !wroteGlobal {
-		return nil, errors.New("instrument: module has no export section")
+	if !wroteGlobal || !hasCode {
+		return nil, errors.New("module has no code or no export section")
 	}
 	return out, nil
 }
@@ -113,7 +201,7 @@ func instrumentCode(c, check []byte) ([]byte, error) {
 	r := &codeReader{b: c, pos: k}
 	out := appendU32(make([]byte, 0, len(c)+len(c)/8), n)
 	var body []byte
-	for range n {
+	for i := range n {
 		size, err := r.u32()
 		if err != nil {
 			return nil, err
@@ -130,9 +218,28 @@ func instrumentCode(c, check []byte) ([]byte, error) {
 		body = append(body, check...)
 		last := fr.pos
 		for fr.pos < end {
-			op := fr.b[fr.pos]
+			at, op := fr.pos, fr.b[fr.pos]
+			// The common instructions inline, the others through instr.
+			switch immediates[op] {
+			case immNone:
+				fr.pos++
+				continue
+			case immLEB:
+				fr.pos++
+				if fr.skipLEB() {
+					continue
+				}
+			case immLEB2:
+				fr.pos++
+				if fr.skipLEB() {
+					if fr.skipLEB() { // the second number
+						continue
+					}
+				}
+			}
+			fr.pos = at
 			if err := fr.instr(); err != nil {
-				return nil, fmt.Errorf("at offset %d: %w", fr.pos, err)
+				return nil, fmt.Errorf("function body %d at byte %d: %w", i, at, err)
 			}
 			if op == 0x03 { // loop: check at the head, after the block type
 				body = append(body, c[last:fr.pos]...)
@@ -150,6 +257,34 @@ func instrumentCode(c, check []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Immediates of an opcode, for the fast path of instrumentCode; immSlow
+// opcodes are decoded by codeReader.instr.
+const (
+	immSlow = iota
+	immNone // no immediate
+	immLEB  // one LEB128 number
+	immLEB2 // two LEB128 numbers
+)
+
+var immediates = func() (t [256]uint8) {
+	for _, op := range []byte{0x00, 0x01, 0x05, 0x0b, 0x0f, 0x1a, 0x1b, 0xd1} {
+		t[op] = immNone
+	}
+	for op := 0x45; op <= 0xc4; op++ { // numeric instructions
+		t[op] = immNone
+	}
+	// br, br_if, call, local.*, global.*, table.get/set, memory.size/grow,
+	// i32.const, i64.const, ref.null, ref.func
+	for _, op := range []byte{0x0c, 0x0d, 0x10, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40, 0x41, 0x42, 0xd0, 0xd2} {
+		t[op] = immLEB
+	}
+	t[0x11] = immLEB2                  // call_indirect
+	for op := 0x28; op <= 0x3e; op++ { // loads and stores
+		t[op] = immLEB2
+	}
+	return t
+}()
 
 type codeReader struct {
 	b   []byte
@@ -184,6 +319,20 @@ func (r *codeReader) leb() error {
 		}
 	}
 	return errors.New("LEB128 number too long")
+}
+
+// skipLEB is leb for the fast path: it reports whether it skipped a number,
+// leaving pos unspecified when not (the caller then decodes the instruction
+// again from its start with instr, which reports the error).
+func (r *codeReader) skipLEB() bool {
+	for i := 0; i < 10 && r.pos < len(r.b); i++ {
+		c := r.b[r.pos]
+		r.pos++
+		if c&0x80 == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *codeReader) lebs(n int) error {
@@ -224,8 +373,7 @@ func (r *codeReader) valType() error {
 	if err != nil {
 		return err
 	}
-	switch c {
-	case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f, 0x69:
+	if isValType(c) {
 		return nil
 	}
 	return fmt.Errorf("unsupported value type 0x%02x", c)
@@ -235,18 +383,30 @@ func (r *codeReader) blockType() error {
 	if r.pos >= len(r.b) {
 		return errTruncated
 	}
-	switch r.b[r.pos] {
-	case 0x40, 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f, 0x69:
+	if c := r.b[r.pos]; c == 0x40 || isValType(c) {
 		r.pos++
 		return nil
 	}
 	return r.leb() // s33 type index
 }
 
-// instr skips one instruction. It knows the MVP instruction set and the
-// proposals wazero implements (sign extension, saturating conversions, bulk
-// memory, reference types, multi-value, SIMD, threads, tail calls,
-// exception handling); anything else is refused rather than guessed.
+// isValType reports whether c is a value type wazero accepts (the core
+// numeric types, v128 and the two reference types).
+func isValType(c byte) bool {
+	switch c {
+	case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
+		return true
+	}
+	return false
+}
+
+// instr skips one instruction. It knows exactly the instruction set of the
+// features the Runtime's wazero configuration enables (the MVP, mutable
+// globals, sign extension, saturating conversions, bulk memory, reference
+// types, multi-value and SIMD) and decodes each instruction's length as
+// wazero's validator does, so the two cannot disagree on where a loop is;
+// anything else (threads, tail calls, exception handling, or an encoding
+// the validator reads differently) is refused rather than guessed.
 func (r *codeReader) instr() error {
 	op, err := r.byte1()
 	if err != nil {
@@ -266,40 +426,17 @@ func (r *codeReader) instr() error {
 			return errTruncated
 		}
 		return r.lebs(int(n) + 1)
-	case op == 0x10 || op == 0x12 || op == 0x08: // call, return_call, throw
+	case op == 0x10: // call
 		return r.leb()
-	case op == 0x11 || op == 0x13: // call_indirect, return_call_indirect
+	case op == 0x11: // call_indirect
 		return r.lebs(2)
-	case op == 0x1f: // try_table
-		if err := r.blockType(); err != nil {
-			return err
-		}
-		n, err := r.u32()
-		if err != nil {
-			return err
-		}
-		for range n {
-			kind, err := r.byte1()
-			if err != nil {
-				return err
-			}
-			switch kind {
-			case 0, 1:
-				err = r.lebs(2)
-			case 2, 3:
-				err = r.leb()
-			default:
-				err = fmt.Errorf("unknown catch kind %d", kind)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
 	case op == 0x1c: // select t*
 		n, err := r.u32()
 		if err != nil {
 			return err
+		}
+		if int(n) > len(r.b)-r.pos {
+			return errTruncated
 		}
 		for range n {
 			if err := r.valType(); err != nil {
@@ -327,9 +464,7 @@ func (r *codeReader) instr() error {
 		return r.prefixFC()
 	case op == 0xfd:
 		return r.prefixFD()
-	case op == 0xfe:
-		return r.prefixFE()
-	case op <= 0x01, op == 0x05, op == 0x0a, op == 0x0b, op == 0x0f, op == 0x1a, op == 0x1b,
+	case op <= 0x01, op == 0x05, op == 0x0b, op == 0x0f, op == 0x1a, op == 0x1b,
 		op >= 0x45 && op <= 0xc4, op == 0xd1:
 		return nil
 	}
@@ -352,10 +487,25 @@ func (r *codeReader) prefixFC() error {
 	return fmt.Errorf("unsupported opcode 0xfc %d", sub)
 }
 
+// prefixFD skips a SIMD instruction. wazero's validator reads the
+// sub-opcode as one byte, not as LEB128; in the canonical encoding of
+// sub-opcodes 128-255 the second byte is 0x01, which it then reads as a
+// nop. Only encodings on which both readings agree are accepted: one byte
+// below 0x80, or a byte from 0x80 followed by 0x01.
 func (r *codeReader) prefixFD() error {
-	sub, err := r.u32()
+	sub, err := r.byte1()
 	if err != nil {
 		return err
+	}
+	if sub >= 0x80 {
+		next, err := r.byte1()
+		if err != nil {
+			return err
+		}
+		if next != 0x01 {
+			return fmt.Errorf("unsupported encoding of opcode 0xfd 0x%02x 0x%02x", sub, next)
+		}
+		return nil // no SIMD instruction from 128 on has an immediate
 	}
 	switch {
 	case sub <= 11, sub == 92, sub == 93: // loads and stores
@@ -369,24 +519,8 @@ func (r *codeReader) prefixFD() error {
 			return err
 		}
 		return r.skip(1)
-	case sub <= 0xff:
-		return nil
 	}
-	return fmt.Errorf("unsupported opcode 0xfd %d", sub)
-}
-
-func (r *codeReader) prefixFE() error {
-	sub, err := r.u32()
-	if err != nil {
-		return err
-	}
-	if sub == 3 { // atomic.fence
-		return r.skip(1)
-	}
-	if sub <= 0x4e {
-		return r.lebs(2)
-	}
-	return fmt.Errorf("unsupported opcode 0xfe %d", sub)
+	return nil
 }
 
 func readU32(b []byte) (uint32, int, error) {
@@ -413,5 +547,17 @@ func appendU32(b []byte, v uint32) []byte {
 			continue
 		}
 		return append(b, c)
+	}
+}
+
+// appendS32 appends v as a signed LEB128 number (an i32.const immediate).
+func appendS32(b []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tetratelabs/wazero"
+
 	"github.com/forgehq/forge/internal/wasm"
 )
 
@@ -23,7 +25,7 @@ func TestInstrument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := instrument(fw, wm)
+	out, err := instrumentStopFlag(fw, wm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +45,52 @@ func TestInstrument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := instrument(bad, bm); err == nil || !strings.Contains(err.Error(), "unsupported opcode 0x06") {
+	if _, err := instrumentStopFlag(bad, bm); err == nil || !strings.Contains(err.Error(), "unsupported opcode 0x06") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// FuzzInstrument: the rewriters never panic on a module that parses (they
+// run on untrusted modules; Compile's recover is only a net), and a module
+// that validates still validates once instrumented. Seeds: the
+// hand-assembled guests here and testdata/fuzz/FuzzInstrument.
+func FuzzInstrument(f *testing.F) {
+	fw, pw := noopModules()
+	for _, b := range [][]byte{countdownModule(), fw, pw, hostCallModule(100)} {
+		f.Add(b)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithCustomSections(false))
+	f.Cleanup(func() { _ = rt.Close(ctx) })
+	valid := func(code []byte) bool {
+		cm, err := rt.CompileModule(ctx, code)
+		if err != nil {
+			return false
+		}
+		_ = cm.Close(ctx)
+		return true
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		wm, err := wasm.ReadModule(b)
+		if err != nil {
+			return
+		}
+		var outs [][]byte
+		if yield, ok := yieldImport(wm); ok {
+			if out, err := instrumentCountdown(b, wm, yield, 3); err == nil {
+				outs = append(outs, out)
+			}
+		}
+		if out, err := instrumentStopFlag(b, wm); err == nil {
+			outs = append(outs, out)
+		}
+		if len(outs) == 0 || !valid(b) {
+			return
+		}
+		for _, out := range outs {
+			if !valid(out) {
+				t.Fatalf("module validates, instrumented one does not")
+			}
+		}
+	})
 }

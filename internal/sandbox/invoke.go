@@ -158,8 +158,9 @@ type invState struct {
 	secrets   []string // secret values read, redacted from logs and diagnostics
 }
 
-// halt stops the running invocation: the instrumented module traps at its
-// next loop head or call, blocking host calls return.
+// halt stops the running invocation: a countdown-instrumented guest ends
+// at its next sched_yield, a stop-flag instrumented one traps at its next
+// loop head or call, blocking host calls return.
 func (s *invState) halt(phase int32) {
 	if !s.phase.CompareAndSwap(phaseRunning, phase) {
 		return
@@ -210,8 +211,7 @@ func (m *Module) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 	callCtx := context.WithValue(ctx, stateKey{}, st)
 
 	// Arm the time limit and cancellation before any guest code runs.
-	switch m.r.enforce {
-	case enforceCloseOnDone:
+	if m.enforce == enforceCloseOnDone {
 		var cancel context.CancelFunc
 		callCtx, cancel = context.WithDeadline(callCtx, st.deadline)
 		defer cancel()
@@ -339,13 +339,13 @@ func firstLimit(ls []LimitError) *LimitError {
 func (m *Module) instantiate(ctx context.Context, inst *instance, lim Limits) error {
 	alloc := &allocator{limit: uint64(lim.MemoryBytes)}
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
-	mod, err := m.r.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), m.compiled, cfg)
+	mod, err := m.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, alloc), m.compiled, cfg)
 	if err != nil {
 		return &moduleError{fmt.Errorf("instantiate: %w", err)}
 	}
 	inst.mod, inst.mem = mod, alloc.mem
 	inst.handlers = map[string]api.Function{}
-	if m.instrumented {
+	if m.enforce == enforceStopFlag {
 		g, ok := mod.ExportedGlobal(stopExport).(api.MutableGlobal)
 		if !ok {
 			return &moduleError{errors.New("instrumented module lacks its stop flag")}

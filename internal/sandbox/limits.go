@@ -122,19 +122,19 @@ func roundPages(n int64) int64 {
 }
 
 // LimitsFor returns the limits of an extension: the values its manifest
-// sets, over DefaultLimits, each capped by max (forge.yaml's maxima; a zero
-// field of max means no maximum). A manifest value above its maximum is an
+// sets, over DefaultLimits, each capped by maxima (forge.yaml's maxima; a zero
+// field of maxima means no maximum). A manifest value above its maximum is an
 // error naming the limit, the value and where it was written; a default
 // above the maximum is lowered to it.
-func LimitsFor(m manifest.Limits, max Limits) (Limits, error) {
+func LimitsFor(m manifest.Limits, maxima Limits) (Limits, error) {
 	l := DefaultLimits()
 	if m.Memory.Set {
 		l.MemoryBytes = roundPages(int64(m.Memory.Value))
 		if l.MemoryBytes <= 0 {
 			return l, fmt.Errorf("%slimits.memory must be positive", at(m.Memory.Pos))
 		}
-		if max.MemoryBytes > 0 && l.MemoryBytes > roundPages(max.MemoryBytes) {
-			return l, fmt.Errorf("%slimits.memory %s is above the maximum %s", at(m.Memory.Pos), formatBytes(l.MemoryBytes), formatBytes(roundPages(max.MemoryBytes)))
+		if maxima.MemoryBytes > 0 && l.MemoryBytes > roundPages(maxima.MemoryBytes) {
+			return l, fmt.Errorf("%slimits.memory %s is above the maximum %s", at(m.Memory.Pos), formatBytes(l.MemoryBytes), formatBytes(roundPages(maxima.MemoryBytes)))
 		}
 	}
 	if m.Timeout.Set {
@@ -142,8 +142,8 @@ func LimitsFor(m manifest.Limits, max Limits) (Limits, error) {
 		if l.Timeout <= 0 {
 			return l, fmt.Errorf("%slimits.timeout must be positive", at(m.Timeout.Pos))
 		}
-		if max.Timeout > 0 && l.Timeout > max.Timeout {
-			return l, fmt.Errorf("%slimits.timeout %s is above the maximum %s", at(m.Timeout.Pos), l.Timeout, max.Timeout)
+		if maxima.Timeout > 0 && l.Timeout > maxima.Timeout {
+			return l, fmt.Errorf("%slimits.timeout %s is above the maximum %s", at(m.Timeout.Pos), l.Timeout, maxima.Timeout)
 		}
 	}
 	if m.HTTPCalls.Set {
@@ -151,8 +151,8 @@ func LimitsFor(m manifest.Limits, max Limits) (Limits, error) {
 		if l.HTTPCalls <= 0 {
 			return l, fmt.Errorf("%slimits.httpCalls must be positive", at(m.HTTPCalls.Pos))
 		}
-		if max.HTTPCalls > 0 && l.HTTPCalls > max.HTTPCalls {
-			return l, fmt.Errorf("%slimits.httpCalls %d is above the maximum %d", at(m.HTTPCalls.Pos), l.HTTPCalls, max.HTTPCalls)
+		if maxima.HTTPCalls > 0 && l.HTTPCalls > maxima.HTTPCalls {
+			return l, fmt.Errorf("%slimits.httpCalls %d is above the maximum %d", at(m.HTTPCalls.Pos), l.HTTPCalls, maxima.HTTPCalls)
 		}
 	}
 	capTo := func(v *int64, maxV int64) {
@@ -165,17 +165,17 @@ func LimitsFor(m manifest.Limits, max Limits) (Limits, error) {
 			*v = maxV
 		}
 	}
-	capTo(&l.MemoryBytes, roundPages(max.MemoryBytes))
-	if max.Timeout > 0 && l.Timeout > max.Timeout {
-		l.Timeout = max.Timeout
+	capTo(&l.MemoryBytes, roundPages(maxima.MemoryBytes))
+	if maxima.Timeout > 0 && l.Timeout > maxima.Timeout {
+		l.Timeout = maxima.Timeout
 	}
-	capInt(&l.HTTPCalls, max.HTTPCalls)
-	capInt(&l.LogBytes, max.LogBytes)
-	capTo(&l.ResponseBytes, max.ResponseBytes)
-	capInt(&l.OutputBytes, max.OutputBytes)
-	capInt(&l.StateValueBytes, max.StateValueBytes)
-	capTo(&l.StateTotalBytes, max.StateTotalBytes)
-	capInt(&l.StateKeys, max.StateKeys)
+	capInt(&l.HTTPCalls, maxima.HTTPCalls)
+	capInt(&l.LogBytes, maxima.LogBytes)
+	capTo(&l.ResponseBytes, maxima.ResponseBytes)
+	capInt(&l.OutputBytes, maxima.OutputBytes)
+	capInt(&l.StateValueBytes, maxima.StateValueBytes)
+	capTo(&l.StateTotalBytes, maxima.StateTotalBytes)
+	capInt(&l.StateKeys, maxima.StateKeys)
 	return l, nil
 }
 

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,23 +39,35 @@ type Config struct {
 	// enforce selects how runaway guests are stopped; the zero value is the
 	// production choice. The others exist to measure the alternatives.
 	enforce enforcement
+	// budget is the countdown of enforceCountdown; 0 means defaultBudget.
+	budget int32
 }
 
 // enforcement is a strategy for stopping a guest at its time limit.
 type enforcement int
 
 const (
+	// enforceCountdown is the production choice. A module that imports
+	// wasi_snapshot_preview1.sched_yield (every Go wasip1 module does) is
+	// instrumented with a countdown (see instrumentCountdown): every
+	// Config.budget loop iterations or function calls the guest calls
+	// sched_yield, where the host checks the deadline and cancellation and
+	// the Go runtime can preempt the goroutine. A module that does not
+	// import it falls back to enforceCloseOnDone, in a second wazero
+	// runtime created on first use.
+	enforceCountdown enforcement = iota
 	// enforceCloseOnDone compiles modules with wazero's
-	// WithCloseOnContextDone: every loop head calls back into Go, where the
-	// invocation's context is checked. The production choice: it stops any
-	// runaway guest and keeps the guest preemptible by the Go scheduler.
-	enforceCloseOnDone enforcement = iota
+	// WithCloseOnContextDone: every loop head and function entry leaves the
+	// native code for Go, where the invocation's context is checked. It
+	// stops any guest and keeps it preemptible, but costs 20x and more on a
+	// tight loop. Used for modules the countdown cannot instrument.
+	enforceCloseOnDone
 	// enforceStopFlag instruments the module with a stop flag checked at
-	// every loop head and function entry in native code (see instrument).
-	// Faster, but a guest spinning in native code is never at a Go
-	// preemption point: a garbage collection that starts meanwhile waits
-	// for it, and with it every goroutine, including the timer that would
-	// set the flag. Measured, not used.
+	// every loop head and function entry in native code (see
+	// instrumentStopFlag). Faster, but a guest spinning in native code is
+	// never at a Go preemption point: a garbage collection that starts
+	// meanwhile waits for it, and with it every goroutine, including the
+	// timer that would set the flag. Measured, not used.
 	enforceStopFlag
 	// enforceNone does not stop running guest code (host calls still end at
 	// the deadline). Measurement only: a tight loop runs forever.
@@ -63,17 +76,22 @@ const (
 
 // Runtime compiles and runs extensions. It is safe for concurrent use.
 type Runtime struct {
-	rt        wazero.Runtime
+	rt        wazero.Runtime // WithCloseOnContextDone only for enforceCloseOnDone
 	cache     wazero.CompilationCache
 	cacheDir  string
 	enforce   enforcement
+	budget    int32
 	maxIdle   int
 	log       *slog.Logger
 	monoStart time.Time
+	rtConfig  wazero.RuntimeConfig
 
 	mu      sync.Mutex
 	modules map[[32]byte]*Module
 	closed  bool
+	// closeOnDone is the wazero runtime with WithCloseOnContextDone for
+	// modules enforceCountdown cannot instrument; created on first use.
+	closeOnDone wazero.Runtime
 }
 
 // New returns a Runtime: wazero's compiler where the platform supports it
@@ -82,6 +100,7 @@ type Runtime struct {
 func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	r := &Runtime{
 		enforce:   cfg.enforce,
+		budget:    cfg.budget,
 		maxIdle:   cfg.MaxIdlePerNamespace,
 		log:       cfg.Logger,
 		monoStart: time.Now(),
@@ -92,6 +111,9 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	if r.maxIdle == 0 {
 		r.maxIdle = 1
+	}
+	if r.budget <= 0 {
+		r.budget = defaultBudget
 	}
 	rc := wazero.NewRuntimeConfig().
 		WithCloseOnContextDone(cfg.enforce == enforceCloseOnDone).
@@ -110,12 +132,36 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 			rc = rc.WithCompilationCache(c)
 		}
 	}
+	r.rtConfig = rc
 	r.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	if err := r.instantiateHost(ctx); err != nil {
+	if err := instantiateHost(ctx, r.rt); err != nil {
 		_ = r.rt.Close(ctx)
 		return nil, err
 	}
 	return r, nil
+}
+
+// closeOnDoneRuntime returns the wazero runtime with WithCloseOnContextDone,
+// creating it (with the same compilation cache: wazero keys cache entries by
+// that setting too) on first use.
+func (r *Runtime) closeOnDoneRuntime(ctx context.Context) (wazero.Runtime, error) {
+	if r.enforce == enforceCloseOnDone {
+		return r.rt, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, errors.New("sandbox: runtime is closed")
+	}
+	if r.closeOnDone == nil {
+		rt := wazero.NewRuntimeWithConfig(ctx, r.rtConfig.WithCloseOnContextDone(true))
+		if err := instantiateHost(ctx, rt); err != nil {
+			_ = rt.Close(ctx)
+			return nil, err
+		}
+		r.closeOnDone = rt
+	}
+	return r.closeOnDone, nil
 }
 
 func cacheDir(dir string) (string, error) {
@@ -143,11 +189,15 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.closed = true
 	mods := r.modules
 	r.modules = map[[32]byte]*Module{}
+	fallback := r.closeOnDone
 	r.mu.Unlock()
 	for _, m := range mods {
 		m.closeIdle(ctx)
 	}
 	err := r.rt.Close(ctx)
+	if fallback != nil {
+		err = errors.Join(err, fallback.Close(ctx))
+	}
 	if r.cache != nil {
 		err = errors.Join(err, r.cache.Close(ctx))
 	}
@@ -173,10 +223,11 @@ func (e *ImportError) Error() string {
 // concurrent use.
 type Module struct {
 	r            *Runtime
+	rt           wazero.Runtime // the wazero runtime it was compiled in
 	compiled     wazero.CompiledModule
 	triggers     []string
 	initialBytes int64
-	instrumented bool
+	enforce      enforcement // how this module is stopped
 
 	mu   sync.Mutex
 	idle map[poolKey][]*instance
@@ -217,16 +268,25 @@ func (r *Runtime) Compile(ctx context.Context, b []byte) (*Module, error) {
 	if len(wm.Memories) > 0 {
 		m.initialBytes = int64(wm.Memories[0].Min) * pageSize
 	}
-	code := b
-	if r.enforce == enforceStopFlag {
-		if code, err = instrument(b, wm); err != nil {
-			return nil, fmt.Errorf("invalid module: %w", err)
-		}
-		m.instrumented = true
+	p, err := r.prepare(ctx, m, b, wm, digest, true)
+	if err != nil {
+		return nil, err
 	}
-	m.compiled, err = r.rt.CompileModule(ctx, code)
+	m.compiled, err = m.rt.CompileModule(ctx, p.code)
+	if err != nil && p.cached != "" {
+		// A damaged entry of the instrumented-module cache: instrument again.
+		r.log.Warn("dropping damaged instrumented module", "file", p.cached, "error", err)
+		_ = os.Remove(p.cached)
+		if p, err = r.prepare(ctx, m, b, wm, digest, false); err != nil {
+			return nil, err
+		}
+		m.compiled, err = m.rt.CompileModule(ctx, p.code)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("invalid module: %w", err)
+	}
+	if p.store != "" {
+		r.storeInstrumented(p.store, p.code)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -236,6 +296,127 @@ func (r *Runtime) Compile(ctx context.Context, b []byte) (*Module, error) {
 	}
 	r.modules[digest] = m
 	return m, nil
+}
+
+// prepared is the code to compile for a module.
+type prepared struct {
+	code   []byte
+	cached string // the instrumented-module cache file code was read from
+	store  string // the cache file to write code to once it compiled
+}
+
+// prepare chooses how the module is stopped at its time limit (m.enforce
+// and m.rt) and returns the code to compile: b instrumented for the
+// countdown (from the instrumented-module cache when readCache and it is
+// there) or the stop flag, or b itself. A module that fails to instrument
+// is refused, never run without its checks.
+func (r *Runtime) prepare(ctx context.Context, m *Module, b []byte, wm *wasm.Module, digest [32]byte, readCache bool) (prepared, error) {
+	m.enforce, m.rt = r.enforce, r.rt
+	switch r.enforce {
+	case enforceCountdown:
+		yield, ok := yieldImport(wm)
+		if !ok {
+			// Nothing to call back into without adding an import (which
+			// would renumber every function): stop it the slow way.
+			rt, err := r.closeOnDoneRuntime(ctx)
+			if err != nil {
+				return prepared{}, err
+			}
+			m.enforce, m.rt = enforceCloseOnDone, rt
+			return prepared{code: b}, nil
+		}
+		var p prepared
+		if path := r.instrumentedPath(digest); path != "" {
+			if readCache {
+				if code, err := os.ReadFile(path); err == nil {
+					return prepared{code: code, cached: path}, nil
+				}
+			}
+			p.store = path
+		}
+		code, err := safeInstrument(func() ([]byte, error) { return instrumentCountdown(b, wm, yield, r.budget) })
+		p.code = code
+		return p, err
+	case enforceStopFlag:
+		code, err := safeInstrument(func() ([]byte, error) { return instrumentStopFlag(b, wm) })
+		return prepared{code: code}, err
+	}
+	return prepared{code: b}, nil
+}
+
+// instrumentVersion names the output of instrumentCountdown in the
+// instrumented-module cache. Change it whenever that output changes for the
+// same input (TestInstrumentGolden fails until it is).
+const instrumentVersion = "countdown-1"
+
+// instrumentedPath is the file of the instrumented-module cache holding the
+// countdown-instrumented form of the module with this digest, or "" without
+// an on-disk cache. Instrumenting a Go guest takes about as long as loading
+// its compiled code from wazero's cache, so the result is kept next to it
+// (wazero keys its own entries by the instrumented bytes). The directory is
+// trusted as wazero's is: whoever can write there can plant machine code.
+func (r *Runtime) instrumentedPath(digest [32]byte) string {
+	if r.cacheDir == "" {
+		return ""
+	}
+	key := sha256.Sum256(fmt.Appendf(digest[:], "\x00%s\x00%d", instrumentVersion, r.budget))
+	return filepath.Join(r.cacheDir, "forge-instrumented", hex.EncodeToString(key[:])+".wasm")
+}
+
+// storeInstrumented writes an instrumented module to the cache, atomically
+// (a reader never sees a partial file); failures only cost a later
+// instrumentation.
+func (r *Runtime) storeInstrumented(path string, code []byte) {
+	err := func() error {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		f, err := os.CreateTemp(filepath.Dir(path), "tmp-*")
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(code)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			_ = os.Remove(f.Name())
+		}
+		return err
+	}()
+	if err != nil {
+		r.log.Warn("instrumented module not cached", "file", path, "error", err)
+	}
+}
+
+// InstrumentError is a module refused because the rewriter that adds the
+// timeout checks cannot process it (an instruction outside the features
+// the sandbox enables, a malformed code section).
+type InstrumentError struct{ Err error }
+
+func (e *InstrumentError) Error() string {
+	return "module refused: cannot instrument it for timeout enforcement: " + e.Err.Error()
+}
+
+func (e *InstrumentError) Unwrap() error { return e.Err }
+
+// safeInstrument runs the rewriter on an untrusted module; a bug that makes
+// it panic refuses the module instead of crashing the process
+// (FuzzInstrument looks for such bugs without this net).
+func safeInstrument(f func() ([]byte, error)) (out []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, &InstrumentError{fmt.Errorf("rewriter failed: %v", p)}
+		}
+	}()
+	out, err = f()
+	if err != nil {
+		return nil, &InstrumentError{err}
+	}
+	return out, nil
 }
 
 // Triggers returns the trigger names the module exports, in export order.

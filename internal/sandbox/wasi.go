@@ -30,7 +30,7 @@ var wasiFuncs = map[string]hostFunc{
 	"random_get":          wasiRandomGet,
 	"fd_write":            wasiFdWrite,
 	"poll_oneoff":         wasiPollOneoff,
-	"sched_yield":         func(_ context.Context, _ *invState, _ api.Module, s []uint64) { s[0] = errnoSuccess },
+	"sched_yield":         wasiSchedYield,
 	"proc_exit":           wasiProcExit,
 	"fd_close":            stdioOr(errnoSuccess),
 	"fd_fdstat_get":       wasiFdstatGet,
@@ -196,6 +196,28 @@ func (st *invState) flushStdio() {
 			st.writeStdio(fd, []byte{'\n'})
 		}
 	}
+}
+
+// wasiSchedYield is called by the Go runtime when it yields and, in a
+// countdown-instrumented module (see instrumentCountdown), every budget loop
+// iterations or function calls. It is where a running guest is stopped: it
+// aborts the guest once the invocation was halted, is past its deadline or
+// its caller's context is done. Being Go code, it is also where the Go
+// scheduler and garbage collector can preempt a guest that spins in native
+// code.
+func wasiSchedYield(ctx context.Context, st *invState, _ api.Module, s []uint64) {
+	if st.phase.Load() != phaseRunning {
+		panic(errStopped)
+	}
+	if !time.Now().Before(st.deadline) {
+		st.halt(phaseTimedOut)
+		panic(errStopped)
+	}
+	if ctx.Err() != nil {
+		st.haltDone()
+		panic(errStopped)
+	}
+	s[0] = errnoSuccess
 }
 
 // wasiProcExit ends the invocation; Invoke reports it as a failure with
