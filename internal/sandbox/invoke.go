@@ -71,7 +71,17 @@ type HTTPCall struct {
 	BytesSent     int64         `json:"bytesSent"`
 	BytesReceived int64         `json:"bytesReceived"`
 	Error         string        `json:"error,omitempty"`
-	Duration      time.Duration `json:"duration"`
+	Duration      time.Duration `json:"-"`
+}
+
+// MarshalJSON writes the call with its duration in milliseconds, as the
+// rest of Forge's JSON output does.
+func (c HTTPCall) MarshalJSON() ([]byte, error) {
+	type plain HTTPCall
+	return json.Marshal(struct {
+		plain
+		DurationMs float64 `json:"durationMs"`
+	}{plain(c), float64(c.Duration.Microseconds()) / 1000})
 }
 
 // Result is what an invocation did.
