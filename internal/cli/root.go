@@ -12,6 +12,7 @@ import (
 	"github.com/forgehq/forge/internal/cli/initcmd"
 	"github.com/forgehq/forge/internal/cli/run"
 	"github.com/forgehq/forge/internal/cli/schema"
+	cliserver "github.com/forgehq/forge/internal/cli/server"
 	"github.com/forgehq/forge/internal/cli/source"
 	"github.com/forgehq/forge/internal/cli/validate"
 	"github.com/forgehq/forge/internal/cli/version"
@@ -49,7 +50,7 @@ builds and validates extensions against that registry.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
 
 	root.AddGroup(&cobra.Group{ID: "project", Title: "Project commands:"}, &cobra.Group{ID: "registry", Title: "Registry commands:"},
-		&cobra.Group{ID: "extension", Title: "Extension commands:"})
+		&cobra.Group{ID: "extension", Title: "Extension commands:"}, &cobra.Group{ID: "server", Title: "Server commands:"})
 	add := func(group string, cmds ...*cobra.Command) {
 		for _, c := range cmds {
 			c.GroupID = group
@@ -60,6 +61,7 @@ builds and validates extensions against that registry.`,
 	add("registry", source.NewCmdSource(f), capability.NewCmdCapability(f))
 	add("extension", ext.NewCmdExt(f), build.NewCmdBuild(f, nil), validate.NewCmdValidate(f, nil),
 		run.NewCmdRun(f, nil), dev.NewCmdDev(f, nil))
+	add("server", cliserver.NewCmdServer(f, nil))
 	root.AddCommand(version.NewCmdVersion(f, nil), schema.NewCmdSchema(f), gendocs.NewCmdGenDocs(f))
 	return root
 }

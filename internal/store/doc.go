@@ -5,7 +5,8 @@
 //
 // Store is split into one interface per entity (WorkspaceStore, KeyStore,
 // TokenStore, SubjectStore, ExtensionStore, SecretStore, ConfigStore,
-// AuditStore, RegistryStore, DataKeyStore) plus Transaction. Two
+// AuditStore, RegistryStore, DataKeyStore, AdminStore for the operator's
+// credentials) plus Transaction and Ping. Two
 // implementations share one SQL implementation and differ in schema,
 // placeholders and locking: package sqlite (the default; one file) and
 // package postgres (several server replicas on one database). Package

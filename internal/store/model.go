@@ -271,3 +271,15 @@ type DataKey struct {
 	MasterKeyID string
 	CreatedAt   time.Time
 }
+
+// AdminCredential is an operator credential of the server. Only its hash is
+// stored.
+type AdminCredential struct {
+	ID        string
+	Hash      []byte
+	CreatedAt time.Time
+	RevokedAt time.Time // zero while valid
+}
+
+// Revoked reports whether the credential was revoked.
+func (c AdminCredential) Revoked() bool { return !c.RevokedAt.IsZero() }

@@ -38,6 +38,10 @@ type Store interface {
 	AuditStore
 	RegistryStore
 	DataKeyStore
+	AdminStore
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
 
 	// Transaction runs fn inside one database transaction. The Store passed
 	// to fn is bound to that transaction: use it, and only it, inside fn (on
@@ -245,4 +249,22 @@ type DataKeyStore interface {
 	ListDataKeys(ctx context.Context, workspaceID string) ([]DataKey, error)
 	// RewrapDataKey replaces the wrapped bytes after a master key rotation.
 	RewrapDataKey(ctx context.Context, workspaceID, id string, wrapped []byte, masterKeyID string) error
+}
+
+// AdminStore keeps the operator's admin credentials (the bootstrap
+// credential of `forge server init`), stored only as hashes. They belong to
+// no workspace.
+type AdminStore interface {
+	// CreateAdminCredential inserts c. An empty c.ID is filled with NewID();
+	// a zero c.CreatedAt with now. ErrConflict if the hash is already known.
+	CreateAdminCredential(ctx context.Context, c *AdminCredential) error
+	// LookupAdminCredential authenticates: the credential with this hash that
+	// is not revoked. Unknown and revoked ones are both ErrNotFound.
+	LookupAdminCredential(ctx context.Context, hash []byte) (AdminCredential, error)
+	// ListAdminCredentials lists all admin credentials, revoked ones
+	// included, oldest first.
+	ListAdminCredentials(ctx context.Context) ([]AdminCredential, error)
+	// RevokeAdminCredentials revokes every valid admin credential at at and
+	// returns how many it revoked.
+	RevokeAdminCredentials(ctx context.Context, at time.Time) (int64, error)
 }

@@ -75,6 +75,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		{"Transaction", testTransaction},
 		{"WorkspaceIsolation", testIsolation},
 		{"Cascade", testCascade},
+		{"Admin", testAdmin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -44,16 +44,20 @@ func TestMigrateAtomic(t *testing.T) {
 	}
 	defer s.Close()
 	db := s.DB()
+	var before int
+	if err := db.Reader().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
 	ms := []sqlstore.Migration{
 		{Version: 1, Name: "init", SQL: "this is never run again"},
-		{Version: 2, Name: "good", SQL: "CREATE TABLE extra (a INTEGER)"},
-		{Version: 3, Name: "bad", SQL: "CREATE TABLE broken ("},
+		{Version: 1000, Name: "good", SQL: "CREATE TABLE extra (a INTEGER)"},
+		{Version: 1001, Name: "bad", SQL: "CREATE TABLE broken ("},
 	}
 	if _, err := sqlstore.Migrate(t.Context(), db, ms, nil); err == nil {
 		t.Fatal("broken migration applied")
 	}
 	var n int
-	if err := db.Reader().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+	if err := db.Reader().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != before {
 		t.Fatalf("schema_migrations rows = %d, %v", n, err)
 	}
 	err = db.Reader().QueryRow(t.Context(), `SELECT name FROM sqlite_master WHERE name = 'extra'`).Scan(new(string))
@@ -61,7 +65,7 @@ func TestMigrateAtomic(t *testing.T) {
 		t.Fatalf("migration 2 not rolled back: %v", err)
 	}
 	applied, err := sqlstore.Migrate(t.Context(), db, ms[:2], nil)
-	if err != nil || len(applied) != 1 || applied[0] != 2 {
+	if err != nil || len(applied) != 1 || applied[0] != 1000 {
 		t.Fatalf("applied = %v, %v", applied, err)
 	}
 	applied, err = sqlstore.Migrate(t.Context(), db, ms[:2], nil)
