@@ -29,7 +29,9 @@ not declare.
 
 The forge CLI imports MCP, OpenAPI and GraphQL sources into a pinned
 capability registry and checks that nothing has drifted since; it scaffolds,
-builds and validates extensions against that registry.`,
+builds and validates extensions against that registry, runs them locally in
+the WebAssembly sandbox with production limits, and runs the control plane
+(forge server) where they are pushed, approved and audited.`,
 		Example: `  # Start a project and import an OpenAPI description
   forge init
   forge source add petstore --openapi specs/petstore.yaml
@@ -41,7 +43,10 @@ builds and validates extensions against that registry.`,
   # Write, build and validate an extension
   forge ext new invoice-digest
   forge build extensions/invoice-digest
-  forge validate --format sarif > forge.sarif`,
+  forge validate --format sarif > forge.sarif
+
+  # Run one trigger in the sandbox
+  forge run extensions/invoice-digest --trigger weekly --secret SLACK_TOKEN=xoxb-test`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
