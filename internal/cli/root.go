@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/forgehq/forge/internal/cli/audit"
 	"github.com/forgehq/forge/internal/cli/build"
 	"github.com/forgehq/forge/internal/cli/capability"
 	"github.com/forgehq/forge/internal/cli/cmdutil"
@@ -10,12 +11,19 @@ import (
 	"github.com/forgehq/forge/internal/cli/ext"
 	"github.com/forgehq/forge/internal/cli/gendocs"
 	"github.com/forgehq/forge/internal/cli/initcmd"
+	"github.com/forgehq/forge/internal/cli/key"
+	"github.com/forgehq/forge/internal/cli/login"
+	"github.com/forgehq/forge/internal/cli/registry"
 	"github.com/forgehq/forge/internal/cli/run"
 	"github.com/forgehq/forge/internal/cli/schema"
+	"github.com/forgehq/forge/internal/cli/secret"
 	cliserver "github.com/forgehq/forge/internal/cli/server"
 	"github.com/forgehq/forge/internal/cli/source"
+	"github.com/forgehq/forge/internal/cli/subject"
+	"github.com/forgehq/forge/internal/cli/token"
 	"github.com/forgehq/forge/internal/cli/validate"
 	"github.com/forgehq/forge/internal/cli/version"
+	"github.com/forgehq/forge/internal/cli/workspace"
 )
 
 // NewRootCmd builds the forge command tree.
@@ -66,7 +74,9 @@ the WebAssembly sandbox with production limits, and runs the control plane
 	add("registry", source.NewCmdSource(f), capability.NewCmdCapability(f))
 	add("extension", ext.NewCmdExt(f), build.NewCmdBuild(f, nil), validate.NewCmdValidate(f, nil),
 		run.NewCmdRun(f, nil), dev.NewCmdDev(f, nil))
-	add("server", cliserver.NewCmdServer(f, nil))
+	add("server", cliserver.NewCmdServer(f, nil), login.NewCmdLogin(f, nil), login.NewCmdLogout(f, nil),
+		workspace.NewCmdWorkspace(f), subject.NewCmdSubject(f), key.NewCmdKey(f), token.NewCmdToken(f),
+		subject.NewCmdEvents(f), secret.NewCmdSecret(f), registry.NewCmdRegistry(f), audit.NewCmdAudit(f))
 	root.AddCommand(version.NewCmdVersion(f, nil), schema.NewCmdSchema(f), gendocs.NewCmdGenDocs(f))
 	return root
 }

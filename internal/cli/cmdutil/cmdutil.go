@@ -19,6 +19,7 @@ import (
 	"github.com/forgehq/forge/internal/config"
 	"github.com/forgehq/forge/internal/iostreams"
 	"github.com/forgehq/forge/internal/source"
+	"github.com/forgehq/forge/pkg/client"
 )
 
 // Factory carries a command's dependencies. Commands copy what they need
@@ -44,6 +45,7 @@ const (
 	ExitOK          = 0
 	ExitFailure     = 1 // findings, drift, a failed operation
 	ExitUsage       = 2 // bad flags or arguments, unreadable or invalid input
+	ExitAuth        = 4 // the server refused the credential (401) or the permission (403)
 	ExitInterrupted = 130
 )
 
@@ -82,6 +84,8 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.As(err, &fe), errors.As(err, &ie), errors.As(err, &sie), errors.As(err, &ce), errors.As(err, &nf):
 		return ExitUsage
+	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden):
+		return ExitAuth
 	default:
 		return ExitFailure
 	}

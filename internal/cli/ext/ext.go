@@ -18,8 +18,11 @@ triggers, secrets, egress hosts, config, the capabilities used at build time,
 limits — and a WebAssembly module that runs in Forge's sandbox.`,
 		Example: `  forge ext new invoice-digest
   forge build extensions/invoice-digest
-  forge validate extensions/invoice-digest`,
+  forge validate extensions/invoice-digest
+  forge ext push dist/invoice-digest-0.1.0 --subject cus_42
+  forge ext approve invoice-digest 1 --subject cus_42`,
 	}
 	cmd.AddCommand(NewCmdNew(f, nil))
+	AddRemoteCommands(cmd, f)
 	return cmd
 }
