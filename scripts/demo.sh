@@ -107,4 +107,34 @@ run forge run extensions/status-report --trigger daily --secret BILLING_TOKEN=to
 run forge run extensions/status-report --trigger daily --secret BILLING_TOKEN=tok-demo-123 \
   --replay extensions/status-report/status.recording.json --state-dir .forge/state -o json
 
-printf '\nDemo finished: the registry is pinned, drift is caught, extensions are built, checked and run in the sandbox.\n'
+step "Run the control plane: push, approve from the command line, verify the audit chain"
+# A throw-away server on a temporary data directory (SQLite, generated
+# master key), and credentials kept in the demo's own config directory.
+export XDG_CONFIG_HOME="$work/config"
+forge server --addr 127.0.0.1:0 --data-dir "$work/server" 2> "$work/server.log" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 200); do
+  grep -q '"server listening"' "$work/server.log" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  sleep 0.05
+done
+url="http://$(sed -n 's/.*"server listening".*"addr":"\([^"]*\)".*/\1/p' "$work/server.log")"
+admin=$(grep -o 'adm_[a-z2-7]*' "$work/server.log" | head -n 1)
+echo "server at $url (the admin credential was printed once, on first start)"
+printf '%s\n' "$admin" | forge login --server "$url" --credential-stdin
+created=$(forge workspace create acme -o json 2>/dev/null)
+ws=$(printf '%s' "$created" | sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | head -n 1)
+key=$(printf '%s' "$created" | sed -n 's/.*"apiKey": "\([^"]*\)".*/\1/p')
+printf '%s\n' "$key" | forge login --server "$url" --workspace "$ws" --credential-stdin
+run forge subject create cus_42 --display-name "Acme Ltd"
+run forge registry push
+run forge ext push dist/daily-report-0.1.0 --subject cus_42
+run forge ext list --subject cus_42
+run forge ext approve daily-report 1 --subject cus_42
+printf 'tok-demo-123' | forge secret set daily-report API_TOKEN --subject cus_42
+run forge secret list daily-report --subject cus_42
+run forge audit list
+run forge audit verify
+
+printf '\nDemo finished: the registry is pinned, drift is caught, extensions are built, checked, run in the sandbox, pushed, approved and audited.\n'
