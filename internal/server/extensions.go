@@ -154,18 +154,25 @@ func (s *Server) pushExtension(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *Server) listExtensions(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.st.GetSubject(r.Context(), c.ws, c.subject); err != nil {
-		return lookupErr(err, notFound("subject"))
-	}
 	exts, err := s.st.ListExtensions(r.Context(), c.ws, c.subject)
 	if err != nil {
 		return err
 	}
-	out := make([]extensionJSON, len(exts))
-	for i, e := range exts {
-		out[i] = extensionOf(e)
+	// Extensions are deleted with their subject, so a non-empty list
+	// proves the subject exists; only an empty one needs the lookup that
+	// tells "no extensions" from "no such subject".
+	if len(exts) == 0 {
+		if _, err := s.st.GetSubject(r.Context(), c.ws, c.subject); err != nil {
+			return lookupErr(err, notFound("subject"))
+		}
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"extensions": out})
+	out := struct {
+		Extensions []extensionJSON `json:"extensions"`
+	}{make([]extensionJSON, len(exts))}
+	for i, e := range exts {
+		out.Extensions[i] = extensionOf(e)
+	}
+	s.writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"sync"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -61,6 +62,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetMaxIdleConns(n)
 
 	db := &sqliteDB{writer: writer, reader: reader}
+	db.stmts.db = reader
 	migrations, err := sqlstore.LoadMigrations(migrationFS, "migrations")
 	if err == nil {
 		_, err = sqlstore.Migrate(ctx, db, migrations, nil)
@@ -114,9 +116,52 @@ func mapError(err error) error {
 
 type sqliteDB struct {
 	writer, reader *sql.DB
+	stmts          stmtCache
 }
 
-func (d *sqliteDB) Reader() sqlstore.Querier { return querier{d.reader} }
+func (d *sqliteDB) Reader() sqlstore.Querier { return querier{&d.stmts} }
+
+// stmtCache prepares each read query once on the reader pool (database/sql
+// re-prepares it per connection as needed) instead of on every call.
+type stmtCache struct {
+	db    *sql.DB
+	stmts sync.Map // query -> *sql.Stmt
+}
+
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := c.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.db.ExecContext(ctx, query, args...)
+}
+
+func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return c.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
 
 func (d *sqliteDB) Begin(ctx context.Context) (sqlstore.Tx, error) {
 	tx, err := d.writer.BeginTx(ctx, nil)
