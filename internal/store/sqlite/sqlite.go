@@ -137,10 +137,21 @@ func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		return nil, err
 	}
 	if prev, loaded := c.stmts.LoadOrStore(query, st); loaded {
-		_ = st.Close()
+		_ = st.Close() //nolint:sqlclosecheck // another goroutine cached the same query first; this copy is unused
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil
+}
+
+// close closes every cached statement; the store calls it on Close.
+func (c *stmtCache) close() error {
+	var errs []error
+	c.stmts.Range(func(k, v any) bool {
+		errs = append(errs, v.(*sql.Stmt).Close())
+		c.stmts.Delete(k)
+		return true
+	})
+	return errors.Join(errs...)
 }
 
 func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -148,7 +159,7 @@ func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) 
 }
 
 func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := c.stmt(ctx, query)
+	st, err := c.stmt(ctx, query) //nolint:sqlclosecheck // cached for the store's lifetime; closed by stmtCache.close
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +167,7 @@ func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any)
 }
 
 func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := c.stmt(ctx, query)
+	st, err := c.stmt(ctx, query) //nolint:sqlclosecheck // cached for the store's lifetime; closed by stmtCache.close
 	if err != nil {
 		return c.db.QueryRowContext(ctx, query, args...)
 	}
@@ -172,7 +183,8 @@ func (d *sqliteDB) Begin(ctx context.Context) (sqlstore.Tx, error) {
 }
 
 func (d *sqliteDB) Close() error {
-	return errors.Join(d.reader.Close(), d.writer.Close())
+	errs := []error{d.stmts.close()}
+	return errors.Join(append(errs, d.reader.Close(), d.writer.Close())...)
 }
 
 type execer interface {
