@@ -107,8 +107,10 @@ func TestRunTLS(t *testing.T) {
 
 	// A certificate with another key is refused before anything listens.
 	_, otherKey, _ := selfSigned(t, t.TempDir())
-	bad := &Options{IO: ios, Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), TLSCert: certFile, TLSKey: otherKey,
-		Getenv: func(string) string { return "" }, Ready: func(net.Addr) { t.Error("listened with a broken key pair") }}
+	bad := &Options{
+		IO: ios, Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), TLSCert: certFile, TLSKey: otherKey,
+		Getenv: func(string) string { return "" }, Ready: func(net.Addr) { t.Error("listened with a broken key pair") },
+	}
 	var ie *cmdutil.InputError
 	if err := Run(t.Context(), bad); !errors.As(err, &ie) {
 		t.Fatalf("mismatched key: %v", err)
