@@ -39,7 +39,7 @@ help: ## list the targets
 build: ## build the CLI into bin/forge
 	$(GO) build -o $(BIN) ./cmd/forge
 
-test: ## run the whole test suite (the README's test command)
+test: deps ## run the whole test suite (the README's test command; installs the npm test servers first)
 	$(GO) test -count=1 ./...
 
 deps: ## install what tests need beyond Go modules (npm MCP test servers)
