@@ -3,7 +3,11 @@ package capability
 import (
 	"encoding/json"
 	"reflect"
+	"sort"
+	"strings"
 	"testing"
+
+	"github.com/agnivade/levenshtein"
 )
 
 func TestDiff(t *testing.T) {
@@ -68,5 +72,47 @@ func TestShadowing(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("same-name across other/more not reported: %+v", all2)
+	}
+}
+
+// TestSuggestMatchesBruteForce checks that the bag-distance pre-filter of
+// Suggest never drops a candidate the plain edit distance would keep.
+func TestSuggestMatchesBruteForce(t *testing.T) {
+	brute := func(s string, cands []string, n int) []string {
+		type scored struct {
+			c string
+			d int
+		}
+		var best []scored
+		ls, limit := strings.ToLower(s), max(2, len(s)/3)
+		for _, c := range cands {
+			lc := strings.ToLower(c)
+			if d := levenshtein.ComputeDistance(ls, lc); d <= limit || strings.Contains(lc, ls) {
+				best = append(best, scored{c, d})
+			}
+		}
+		sort.Slice(best, func(i, j int) bool {
+			if best[i].d != best[j].d {
+				return best[i].d < best[j].d
+			}
+			return best[i].c < best[j].c
+		})
+		var out []string
+		for i := 0; i < len(best) && i < n; i++ {
+			out = append(out, best[i].c)
+		}
+		return out
+	}
+	var ids []string
+	for _, w := range []string{"listInvoices", "getInvoice", "voidInvoice", "repos/get-content", "issues/create", "createContact", "ünïcode", "a", "ab"} {
+		for _, src := range []string{"billing", "gh", "crm"} {
+			ids = append(ids, src+"."+w)
+		}
+	}
+	for _, q := range []string{"billing.listInvoice", "gh.issues/creat", "crm.createcontact", "gh.ünïcod", "x", "billing", "invoice", "crm.ab", "gh.repos/get-contents"} {
+		got, want := Suggest(q, ids, 5), brute(q, ids, 5)
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("Suggest(%q) = %v, brute force %v", q, got, want)
+		}
 	}
 }

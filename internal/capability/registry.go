@@ -416,7 +416,10 @@ func DigestBytes(b []byte) string {
 }
 
 // Suggest returns up to n candidates closest to s by edit distance (and
-// those containing s), best first.
+// those containing s), best first. The edit distance is computed only for
+// candidates whose bag distance (how many characters one string has that
+// the other lacks, a lower bound of the edit distance that costs one pass)
+// is within the limit, so a registry of thousands of ids stays cheap.
 func Suggest(s string, candidates []string, n int) []string {
 	type scored struct {
 		c string
@@ -425,10 +428,18 @@ func Suggest(s string, candidates []string, n int) []string {
 	var best []scored
 	ls := strings.ToLower(s)
 	limit := max(2, len(s)/3)
+	var want [256]int
+	for _, r := range ls {
+		want[bagIndex(r)]++
+	}
 	for _, c := range candidates {
 		lc := strings.ToLower(c)
+		contains := strings.Contains(lc, ls)
+		if !contains && bagDistance(&want, lc) > limit {
+			continue
+		}
 		d := levenshtein.ComputeDistance(ls, lc)
-		if d > limit && !strings.Contains(lc, ls) {
+		if d > limit && !contains {
 			continue
 		}
 		best = append(best, scored{c, d})
@@ -444,4 +455,26 @@ func Suggest(s string, candidates []string, n int) []string {
 		out = append(out, best[i].c)
 	}
 	return out
+}
+
+// bagIndex maps a rune to a counter; runes sharing a counter only make the
+// bound looser, never wrong.
+func bagIndex(r rune) int { return int(uint32(r) % 256) }
+
+// bagDistance is a lower bound of the edit distance between the string
+// counted in want and s.
+func bagDistance(want *[256]int, s string) int {
+	diff := *want
+	for _, r := range s {
+		diff[bagIndex(r)]--
+	}
+	pos, neg := 0, 0
+	for _, d := range diff {
+		if d > 0 {
+			pos += d
+		} else {
+			neg -= d
+		}
+	}
+	return max(pos, neg)
 }

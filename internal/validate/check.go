@@ -82,10 +82,9 @@ func RegistryOf(r *capability.Registry) Registry {
 type capRegistry struct {
 	r  *capability.Registry
 	mu sync.Mutex
-	// entries is the decoded index, once a lookup has missed; lower holds
-	// its ids in lower case, once a suggestion was asked for.
+	// entries is the decoded index, once a lookup has missed: later
+	// misses are answered from it without reading source files.
 	entries []capability.Entry
-	lower   []string
 	cache   map[string]lookup
 }
 
@@ -143,61 +142,7 @@ func (c *capRegistry) Suggest(id string) []string {
 	return l.suggestions
 }
 
-// suggest returns what capability.Suggest returns over every id of the
-// registry, computing the edit distance only for the ids that may be
-// close: the edit distance is at least the bag distance (how many
-// characters one string has that the other lacks), which costs a pass over
-// the id.
-func (c *capRegistry) suggest(id string) []string {
-	if c.entries == nil {
-		entries, err := c.r.Entries()
-		if err != nil {
-			return nil
-		}
-		c.entries = entries
-	}
-	lid := strings.ToLower(id)
-	limit := max(2, len(id)/3)
-	var want [256]int
-	for _, r := range lid {
-		want[bagIndex(r)]++
-	}
-	if c.lower == nil {
-		c.lower = make([]string, len(c.entries))
-		for i, e := range c.entries {
-			c.lower[i] = strings.ToLower(e.ID)
-		}
-	}
-	var candidates []string
-	for i, le := range c.lower {
-		if bagDistance(&want, le) <= limit || strings.Contains(le, lid) {
-			candidates = append(candidates, c.entries[i].ID)
-		}
-	}
-	return capability.Suggest(id, candidates, 3)
-}
-
-// bagIndex maps a rune to a counter; runes sharing a counter only make the
-// bound looser, never wrong.
-func bagIndex(r rune) int { return int(uint32(r) % 256) }
-
-// bagDistance is a lower bound of the edit distance between the string
-// counted in want and s.
-func bagDistance(want *[256]int, s string) int {
-	diff := *want
-	for _, r := range s {
-		diff[bagIndex(r)]--
-	}
-	pos, neg := 0, 0
-	for _, d := range diff {
-		if d > 0 {
-			pos += d
-		} else {
-			neg -= d
-		}
-	}
-	return max(pos, neg)
-}
+func (c *capRegistry) suggest(id string) []string { return c.r.SuggestIDs(id, 3) }
 
 // Extension is one extension to check.
 type Extension struct {
