@@ -12,13 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/forgehq/forge/internal/bundle"
 	"github.com/forgehq/forge/internal/egress"
 	"github.com/forgehq/forge/internal/gobuild"
 	"github.com/forgehq/forge/internal/manifest"
@@ -118,41 +116,24 @@ func (s *Session) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// loadModule reads the extension as forge validate does (a bundle, or an
+// extension directory), and builds its module when it is Go source.
 func loadModule(ctx context.Context, path string) (*manifest.Manifest, []byte, string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, nil, "", inputErrorf("%s: %w", path, unwrapPath(err))
-	}
-	if !st.IsDir() {
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
 		return nil, nil, "", inputErrorf("%s: give an extension directory or a bundle", path)
 	}
-	if bundle.IsBundle(path) {
-		b, err := bundle.Read(path)
-		if err != nil {
-			return nil, nil, "", &InputError{Err: err}
-		}
-		m, diags, err := manifest.Parse(filepath.Join(path, bundle.ManifestFile), b.Manifest)
-		if err := manifestErr(m, diags, err); err != nil {
+	ext, err := validate.Load(path, path)
+	if err != nil {
+		return nil, nil, "", &InputError{Err: err}
+	}
+	if err := manifestErr(ext.Manifest, ext.ManifestDiags, nil); err != nil {
+		return nil, nil, "", err
+	}
+	m, module := ext.Manifest, ext.Module
+	if module == nil && m.Module.Go != "" {
+		if module, err = gobuild.Build(ctx, m.Module.Resolve(path)); err != nil {
 			return nil, nil, "", err
 		}
-		return m, b.Module, path, nil
-	}
-	mpath := filepath.Join(path, validate.ManifestFile)
-	m, diags, err := manifest.Load(mpath)
-	if err := manifestErr(m, diags, err); err != nil {
-		return nil, nil, "", err
-	}
-	var module []byte
-	if m.Module.Go != "" {
-		module, err = gobuild.Build(ctx, m.Module.Resolve(path))
-	} else {
-		module, err = os.ReadFile(m.Module.Resolve(path))
-		if err != nil {
-			err = inputErrorf("%s: module %s: %w", mpath, m.Module.Wasm, unwrapPath(err))
-		}
-	}
-	if err != nil {
-		return nil, nil, "", err
 	}
 	return m, module, path, nil
 }

@@ -146,10 +146,7 @@ func (f *Fetcher) netError(loc string, err error) error {
 	ie := &InputError{File: loc, Msg: err.Error(), Err: err}
 	switch {
 	case errors.Is(err, egress.ErrForbiddenAddress):
-		ie.Msg = "refused to connect: " + errors.Unwrap(err).Error()
-		if inner := unwrapForbidden(err); inner != "" {
-			ie.Msg = "refused to connect: " + inner
-		}
+		ie.Msg = "refused to connect: " + forbiddenReason(err)
 		ie.Hint = "the address is loopback, private or link-local; pass --allow-private-network if this is intended"
 	case errors.Is(err, context.DeadlineExceeded):
 		ie.Msg = fmt.Sprintf("timed out after %s", f.timeout())
@@ -161,11 +158,14 @@ func (f *Fetcher) netError(loc string, err error) error {
 // own requests.
 func (f *Fetcher) NetError(loc string, err error) error { return f.netError(loc, err) }
 
-func unwrapForbidden(err error) string {
+// forbiddenReason returns the innermost message that starts with the
+// guard's own wording, without the net/http and url wrapping around it.
+func forbiddenReason(err error) string {
+	reason := err.Error()
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if s := e.Error(); strings.HasPrefix(s, egress.ErrForbiddenAddress.Error()) {
-			return s
+			reason = s
 		}
 	}
-	return ""
+	return reason
 }

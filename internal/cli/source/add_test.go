@@ -15,16 +15,11 @@ import (
 	"github.com/forgehq/forge/internal/iostreams"
 )
 
-func testFactory(t *testing.T, wd string) (*cmdutil.Factory, *iostreamsBufs) {
-	t.Helper()
-	ios, _, out, errOut := iostreams.Test()
+func testFactory(wd string) *cmdutil.Factory {
+	ios, _, _, _ := iostreams.Test()
 	f := &cmdutil.Factory{IOStreams: ios, WorkDir: wd}
 	f.Config = func(flags *pflag.FlagSet) (*config.Config, error) { return config.Load(wd, "", flags) }
-	return f, &iostreamsBufs{out: out, errOut: errOut}
-}
-
-type iostreamsBufs struct {
-	out, errOut interface{ String() string }
+	return f
 }
 
 func TestAddFlags(t *testing.T) {
@@ -47,7 +42,7 @@ func TestAddFlags(t *testing.T) {
 		{args: []string{"a", "--openapi", "x", "-o", "xml"}, wantErr: "invalid --output"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			f, _ := testFactory(t, wd)
+			f := testFactory(wd)
 			var got *AddOptions
 			cmd := NewCmdAdd(f, func(_ context.Context, o *AddOptions) error { got = o; return nil })
 			cmd.SetArgs(tc.args)

@@ -129,7 +129,11 @@ func RunSync(ctx context.Context, opts *SyncOptions) error {
 		if len(changes) > 0 {
 			result.Drift = true
 			if !opts.Check {
-				d.Shadowing = nonNilShadows(capability.Shadowing(mergeFresh(reg, name, caps), name))
+				shadows, err := shadowing(reg, name, caps)
+				if err != nil {
+					return err
+				}
+				d.Shadowing = nonNilShadows(shadows)
 			}
 		}
 		result.Sources = append(result.Sources, d)
@@ -156,19 +160,6 @@ func RunSync(ctx context.Context, opts *SyncOptions) error {
 		return cmdutil.ErrSilent
 	}
 	return nil
-}
-
-func mergeFresh(reg *capability.Registry, name string, caps []capability.Capability) []capability.Capability {
-	all := append([]capability.Capability(nil), caps...)
-	for _, s := range reg.Index.Sources {
-		if s.Name == name {
-			continue
-		}
-		if other, err := reg.Load(s.Name); err == nil {
-			all = append(all, other...)
-		}
-	}
-	return all
 }
 
 func printSync(opts *SyncOptions, result SyncResult) {
