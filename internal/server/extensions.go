@@ -219,7 +219,7 @@ func (s *Server) getVersion(w http.ResponseWriter, r *http.Request, c *call) err
 	if !json.Valid(rec) {
 		rec = json.RawMessage(`{}`)
 	}
-	s.writeJSON(w, http.StatusOK, versionDetailJSON{versionJSON: versionOf(v), Manifest: string(v.Manifest), Record: rec})
+	s.writeJSON(w, http.StatusOK, versionDetailJSON{ExtensionVersion: versionOf(v), Manifest: string(v.Manifest), Record: rec})
 	return nil
 }
 

@@ -6,131 +6,67 @@ import (
 	"time"
 
 	"github.com/forgehq/forge/internal/store"
+	"github.com/forgehq/forge/pkg/client"
 )
 
-// The JSON shapes of the API, as the OpenAPI document describes them.
+// The JSON shapes of the API, as the OpenAPI document describes them, are
+// the public client's types: one definition for both ends of the wire.
 
-type workspaceJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-}
+type workspaceJSON = client.Workspace
 
 func workspaceOf(w store.Workspace) workspaceJSON {
 	return workspaceJSON{ID: w.ID, Name: w.Name, CreatedAt: w.CreatedAt}
 }
 
-type apiKeyJSON struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	CreatedAt time.Time  `json:"createdAt"`
-	RevokedAt *time.Time `json:"revokedAt,omitempty"`
-}
+type apiKeyJSON = client.APIKey
 
 func apiKeyOf(k store.APIKey) apiKeyJSON {
 	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt, RevokedAt: optTime(k.RevokedAt)}
 }
 
-type subjectJSON struct {
-	ID          string    `json:"id"`
-	DisplayName string    `json:"displayName"`
-	CreatedAt   time.Time `json:"createdAt"`
-}
+type subjectJSON = client.Subject
 
 func subjectOf(s store.Subject) subjectJSON {
 	return subjectJSON{ID: s.ID, DisplayName: s.DisplayName, CreatedAt: s.CreatedAt}
 }
 
-type buildTokenJSON struct {
-	ID          string             `json:"id"`
-	Subject     string             `json:"subject"`
-	Permissions []store.Permission `json:"permissions"`
-	CreatedAt   time.Time          `json:"createdAt"`
-	ExpiresAt   time.Time          `json:"expiresAt"`
-	RevokedAt   *time.Time         `json:"revokedAt,omitempty"`
-}
+type buildTokenJSON = client.BuildToken
 
 func buildTokenOf(t store.BuildToken) buildTokenJSON {
 	return buildTokenJSON{
-		ID: t.ID, Subject: t.SubjectID, Permissions: t.Permissions, CreatedAt: t.CreatedAt,
+		ID: t.ID, Subject: t.SubjectID, Permissions: permissionsOf(t.Permissions), CreatedAt: t.CreatedAt,
 		ExpiresAt: t.ExpiresAt, RevokedAt: optTime(t.RevokedAt),
 	}
 }
 
-type eventTypeJSON struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-}
+type eventTypeJSON = client.EventType
 
-type extensionJSON struct {
-	ID             string             `json:"id"`
-	Subject        string             `json:"subject"`
-	Name           string             `json:"name"`
-	LatestVersion  int64              `json:"latestVersion"`
-	CurrentVersion int64              `json:"currentVersion"`
-	CurrentState   store.VersionState `json:"currentState,omitempty"`
-	CreatedAt      time.Time          `json:"createdAt"`
-	UpdatedAt      time.Time          `json:"updatedAt"`
-}
+type extensionJSON = client.Extension
 
 func extensionOf(e store.Extension) extensionJSON {
 	return extensionJSON{
 		ID: e.ID, Subject: e.SubjectID, Name: e.Name, LatestVersion: e.LatestVersion,
-		CurrentVersion: e.CurrentVersion, CurrentState: e.CurrentState, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		CurrentVersion: e.CurrentVersion, CurrentState: client.VersionState(e.CurrentState), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 }
 
-type versionJSON struct {
-	Version      int64              `json:"version"`
-	State        store.VersionState `json:"state"`
-	ModuleDigest string             `json:"moduleDigest"`
-	ModuleSize   int64              `json:"moduleSize"`
-	CreatedBy    string             `json:"createdBy"`
-	CreatedAt    time.Time          `json:"createdAt"`
-	ApprovedBy   string             `json:"approvedBy,omitempty"`
-	ApprovedAt   *time.Time         `json:"approvedAt,omitempty"`
-	RejectedBy   string             `json:"rejectedBy,omitempty"`
-	RejectedAt   *time.Time         `json:"rejectedAt,omitempty"`
-	RejectReason string             `json:"rejectReason,omitempty"`
-	UpdatedAt    *time.Time         `json:"updatedAt,omitempty"`
-}
+type versionJSON = client.ExtensionVersion
 
 func versionOf(v store.ExtensionVersion) versionJSON {
 	return versionJSON{
-		Version: v.Version, State: v.State, ModuleDigest: v.ModuleDigest, ModuleSize: v.ModuleSize,
+		Version: v.Version, State: client.VersionState(v.State), ModuleDigest: v.ModuleDigest, ModuleSize: v.ModuleSize,
 		CreatedBy: v.CreatedBy, CreatedAt: v.CreatedAt, ApprovedBy: v.ApprovedBy, ApprovedAt: optTime(v.ApprovedAt),
 		RejectedBy: v.RejectedBy, RejectedAt: optTime(v.RejectedAt), RejectReason: v.RejectReason, UpdatedAt: optTime(v.UpdatedAt),
 	}
 }
 
-type versionDetailJSON struct {
-	versionJSON
-	Manifest string          `json:"manifest"`
-	Record   json.RawMessage `json:"record"`
-}
+type versionDetailJSON = client.ExtensionVersionDetail
 
-type secretInfoJSON struct {
-	Name      string    `json:"name"`
-	UpdatedAt time.Time `json:"updatedAt"`
-}
+type secretInfoJSON = client.SecretInfo
 
-type configEntryJSON struct {
-	Key       string    `json:"key"`
-	Value     string    `json:"value"`
-	UpdatedAt time.Time `json:"updatedAt"`
-}
+type configEntryJSON = client.ConfigEntry
 
-type auditRecordJSON struct {
-	Seq      int64           `json:"seq"`
-	Time     time.Time       `json:"time"`
-	Actor    string          `json:"actor"`
-	Action   string          `json:"action"`
-	Target   string          `json:"target"`
-	Details  json.RawMessage `json:"details,omitempty"`
-	PrevHash []byte          `json:"prevHash,omitempty"`
-	Hash     []byte          `json:"hash"`
-}
+type auditRecordJSON = client.AuditRecord
 
 func auditRecordOf(a store.AuditRecord) auditRecordJSON {
 	r := auditRecordJSON{
@@ -163,4 +99,12 @@ func jsonUnmarshalStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
+}
+
+func permissionsOf(ps []store.Permission) []client.Permission {
+	out := make([]client.Permission, len(ps))
+	for i, p := range ps {
+		out[i] = client.Permission(p)
+	}
+	return out
 }
