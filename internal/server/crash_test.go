@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forgehq/forge/internal/server/servertest"
+
 	"github.com/forgehq/forge/internal/audit"
 	"github.com/forgehq/forge/internal/store"
 	"github.com/forgehq/forge/internal/store/postgres"
@@ -311,7 +313,7 @@ func (r *crashRig) push(c *crashClient, ext string) (ackPush, bool) {
 			Version int64 `json:"version"`
 		} `json:"version"`
 	}
-	status, err := c.call("POST", r.path("/subjects/"+r.subject+"/extensions"), r.token, pushBody(ext, tag), &out)
+	status, err := c.call("POST", r.path("/subjects/"+r.subject+"/extensions"), r.token, servertest.PushBody(ext, tag), &out)
 	if !r.acknowledged("push", status, err, http.StatusCreated) {
 		return ackPush{}, false
 	}

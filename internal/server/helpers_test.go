@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,10 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forgehq/forge/internal/server/servertest"
+
 	"github.com/jackc/pgx/v5"
 
-	"github.com/forgehq/forge/internal/bundle"
-	"github.com/forgehq/forge/internal/capability"
 	"github.com/forgehq/forge/internal/store"
 	"github.com/forgehq/forge/internal/store/postgres"
 	"github.com/forgehq/forge/internal/store/sqlite"
@@ -259,128 +256,10 @@ func (e *env) token(w workspace, subject string, perms ...string) (plain, id str
 
 // --- a bundle that validates ------------------------------------------------------
 
-// billingDigest is the pinned digest of billing.listInvoices in testRegistryDoc.
-var billingDigest = func() string {
-	h := sha256.Sum256([]byte("billing.listInvoices"))
-	return "sha256:" + hex.EncodeToString(h[:])
-}()
-
-// testRegistryDoc is a registry with one source, billing, and one
-// capability, billing.listInvoices.
+// testRegistryDoc is the shared registry fixture as a push request body.
 func testRegistryDoc() map[string]any {
-	line, _ := json.Marshal(capability.Capability{
-		ID: "billing.listInvoices", Source: "billing", Name: "listInvoices", Kind: capability.KindOpenAPI,
-		Effect: capability.Effect("read"), InputSchema: json.RawMessage(`{"type":"object"}`), Digest: billingDigest,
-	})
-	file := string(line) + "\n"
-	index := capability.Index{
-		Version: capability.IndexVersion,
-		Sources: []capability.SourceRecord{{
-			SourceSpec: capability.SourceSpec{Name: "billing", Kind: capability.KindOpenAPI, Location: "billing.yaml"},
-			Digest:     billingDigest, Capabilities: 1, File: "billing.jsonl", FileDigest: capability.DigestBytes([]byte(file)),
-		}},
-		Capabilities: []capability.Entry{{ID: "billing.listInvoices", Effect: capability.Effect("read"), Digest: billingDigest}},
-	}
-	return map[string]any{"index": index, "files": map[string]string{"billing.jsonl": file}}
-}
-
-// testManifest is a manifest using billing.listInvoices and the event type
-// invoice.created.
-func testManifest(name, version string) string {
-	return fmt.Sprintf(`apiVersion: forge.dev/v1
-name: %s
-version: %s
-description: Every Monday, post my open invoices to Slack.
-module:
-  wasm: module.wasm
-triggers:
-  - name: weekly
-    schedule:
-      cron: "0 9 * * MON"
-  - name: invoice_created
-    event:
-      type: invoice.created
-secrets:
-  - name: SLACK_TOKEN
-    hosts: [slack.com]
-egress:
-  - https://slack.com/api/
-config:
-  - name: channel
-    type: string
-    default: "#finance"
-capabilities:
-  - id: billing.listInvoices
-    digest: %s
-`, name, version, billingDigest)
-}
-
-// testModule assembles a minimal WebAssembly reactor exporting memory,
-// _initialize, forge_abi_version and one handler per trigger.
-func testModule(triggers ...string) []byte {
-	leb := func(n int) []byte {
-		var out []byte
-		for {
-			b := byte(n & 0x7f)
-			n >>= 7
-			if n != 0 {
-				out = append(out, b|0x80)
-				continue
-			}
-			return append(out, b)
-		}
-	}
-	name := func(s string) []byte { return append(leb(len(s)), s...) }
-	section := func(id byte, content []byte) []byte {
-		return append(append([]byte{id}, leb(len(content))...), content...)
-	}
-	vec := func(items ...[]byte) []byte {
-		out := leb(len(items))
-		for _, it := range items {
-			out = append(out, it...)
-		}
-		return out
-	}
-	// type 0: () -> (); type 1: () -> (i32)
-	types := vec([]byte{0x60, 0, 0}, []byte{0x60, 0, 1, 0x7f})
-	funcs := [][]byte{{0}, {1}}
-	exports := [][]byte{
-		append(name("memory"), 2, 0),
-		append(name("_initialize"), 0, 0),
-		append(name("forge_abi_version"), 0, 1),
-	}
-	bodies := [][]byte{
-		{2, 0, 0x0b},          // nop
-		{4, 0, 0x41, 1, 0x0b}, // i32.const 1
-	}
-	for i, t := range triggers {
-		funcs = append(funcs, []byte{1})
-		exports = append(exports, append(name("forge_on_"+t), 0, byte(2+i)))
-		bodies = append(bodies, []byte{4, 0, 0x41, 0, 0x0b})
-	}
-	mod := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
-	mod = append(mod, section(1, types)...)
-	mod = append(mod, section(3, vec(funcs...))...)
-	mod = append(mod, section(5, []byte{1, 0, 1})...)
-	mod = append(mod, section(7, vec(exports...))...)
-	mod = append(mod, section(10, vec(bodies...))...)
-	return mod
-}
-
-// pushBody is the body of a push of extension name at version.
-func pushBody(name, version string) map[string]any {
-	man := testManifest(name, version)
-	mod := testModule("weekly", "invoice_created")
-	rec := bundle.Record{
-		Version: bundle.RecordVersion, Extension: name, ExtensionVersion: version,
-		Manifest:  bundle.FileInfo{File: bundle.ManifestFile, Digest: bundle.Digest([]byte(man)), Size: int64(len(man))},
-		Module:    bundle.FileInfo{File: bundle.ModuleFile, Digest: bundle.Digest(mod), Size: int64(len(mod))},
-		Toolchain: "test", Forge: "test",
-		Capabilities: []bundle.CapabilityRef{{ID: "billing.listInvoices", Digest: billingDigest}},
-		ToolCalls:    []bundle.ToolCall{{Capability: "billing.listInvoices", ArgumentDigest: billingDigest}},
-		Model:        "test-model",
-	}
-	return map[string]any{"manifest": man, "module": base64.StdEncoding.EncodeToString(mod), "record": rec}
+	index, files := servertest.Registry()
+	return map[string]any{"index": index, "files": files}
 }
 
 // setup is a workspace with a subject, the registry, the event types, a
@@ -402,7 +281,7 @@ func (e *env) setup(name string) setup {
 	e.must(http.StatusOK, "PUT", ws.path("/registry"), ws.key, testRegistryDoc())
 	e.must(http.StatusOK, "PUT", ws.path("/events"), ws.key, map[string]any{"types": []any{"invoice.created", map[string]any{"name": "invoice.paid", "description": "paid"}}})
 	s.token, s.tokenID = e.token(ws, s.subject, "build", "read", "manage")
-	e.must(http.StatusCreated, "POST", ws.path("/subjects/"+s.subject+"/extensions"), s.token, pushBody(s.ext, "1.0.0"))
+	e.must(http.StatusCreated, "POST", ws.path("/subjects/"+s.subject+"/extensions"), s.token, servertest.PushBody(s.ext, "1.0.0"))
 	keys := e.must(http.StatusOK, "GET", ws.path("/keys"), ws.key, nil).obj(e.t)["keys"].([]any)
 	s.keyID = keys[0].(map[string]any)["id"].(string)
 	return s

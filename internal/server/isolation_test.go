@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forgehq/forge/internal/server/servertest"
+
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/forgehq/forge/internal/auth"
@@ -123,7 +125,7 @@ func TestBuildTokenScope(t *testing.T) {
 	y := s
 	y.subject = "cus_other"
 	e.must(http.StatusCreated, "POST", s.ws.path("/subjects"), s.ws.key, map[string]any{"id": y.subject})
-	e.must(http.StatusCreated, "POST", s.ws.path("/subjects/"+y.subject+"/extensions"), s.ws.key, pushBody(y.ext, "1.0.0"))
+	e.must(http.StatusCreated, "POST", s.ws.path("/subjects/"+y.subject+"/extensions"), s.ws.key, servertest.PushBody(y.ext, "1.0.0"))
 	readOnly, _ := e.token(s.ws, s.subject, "read")
 	before := e.auditCount(s.ws.id)
 	for _, op := range servedOps(t, e) {

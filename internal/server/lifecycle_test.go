@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forgehq/forge/internal/server/servertest"
+
 	"github.com/forgehq/forge/internal/store"
 )
 
@@ -91,7 +93,7 @@ func TestLifecycle(t *testing.T) {
 			// Disable, enable; a new version; rollback.
 			e.must(http.StatusOK, "POST", ws.ext(s.subject, s.ext, "/disable"), key, nil)
 			e.must(http.StatusOK, "POST", ws.ext(s.subject, s.ext, "/enable"), key, nil)
-			pushed := e.must(http.StatusCreated, "POST", ws.path("/subjects/"+s.subject+"/extensions"), tok, pushBody(s.ext, "1.1.0")).obj(t)
+			pushed := e.must(http.StatusCreated, "POST", ws.path("/subjects/"+s.subject+"/extensions"), tok, servertest.PushBody(s.ext, "1.1.0")).obj(t)
 			if pushed["version"].(map[string]any)["version"].(float64) != 2 {
 				t.Fatalf("push 2 = %v", pushed)
 			}
@@ -169,7 +171,7 @@ func TestPushValidation(t *testing.T) {
 	pushPath := s.ws.path("/subjects/" + s.subject + "/extensions")
 	before := e.auditCount(s.ws.id)
 
-	unknownCap := pushBody("other", "1.0.0")
+	unknownCap := servertest.PushBody("other", "1.0.0")
 	unknownCap["manifest"] = strings.Replace(unknownCap["manifest"].(string), "billing.listInvoices", "billing.listInvoice", 1)
 	unknownCap["record"] = map[string]any{}
 	r := e.must(http.StatusUnprocessableEntity, "POST", pushPath, s.token, unknownCap)
@@ -182,7 +184,7 @@ func TestPushValidation(t *testing.T) {
 		t.Fatalf("diagnostic without position: %v", d)
 	}
 
-	badEvent := pushBody("other", "1.0.0")
+	badEvent := servertest.PushBody("other", "1.0.0")
 	badEvent["manifest"] = strings.Replace(badEvent["manifest"].(string), "invoice.created", "invoice.deleted", 1)
 	badEvent["record"] = map[string]any{}
 	r = e.must(http.StatusUnprocessableEntity, "POST", pushPath, s.token, badEvent)
@@ -190,16 +192,16 @@ func TestPushValidation(t *testing.T) {
 		t.Fatalf("undeclared event not reported: %s", r.body)
 	}
 
-	notYAML := pushBody("other", "1.0.0")
+	notYAML := servertest.PushBody("other", "1.0.0")
 	notYAML["manifest"] = "{{{{ not yaml"
 	notYAML["record"] = map[string]any{}
 	e.must(http.StatusUnprocessableEntity, "POST", pushPath, s.token, notYAML)
 
-	wrongDigest := pushBody("other", "1.0.0")
+	wrongDigest := servertest.PushBody("other", "1.0.0")
 	wrongDigest["module"] = "AGFzbQEAAAA=" // a different (empty) module
 	e.must(http.StatusUnprocessableEntity, "POST", pushPath, s.token, wrongDigest)
 
-	notWasm := pushBody("other", "1.0.0")
+	notWasm := servertest.PushBody("other", "1.0.0")
 	notWasm["module"] = "bm90IHdhc20="
 	notWasm["record"] = map[string]any{}
 	r = e.must(http.StatusUnprocessableEntity, "POST", pushPath, s.token, notWasm)
@@ -207,7 +209,7 @@ func TestPushValidation(t *testing.T) {
 		t.Fatalf("unreadable module not reported: %s", r.body)
 	}
 
-	leaky := pushBody("other", "1.0.0")
+	leaky := servertest.PushBody("other", "1.0.0")
 	leaky["record"] = map[string]any{"model": "m", "note": s.token}
 	r = e.must(http.StatusUnprocessableEntity, "POST", pushPath, s.token, leaky)
 	if strings.Contains(string(r.body), s.token) {
@@ -215,7 +217,7 @@ func TestPushValidation(t *testing.T) {
 	}
 
 	// A subject of another workspace, or a missing one, is 404.
-	e.must(http.StatusNotFound, "POST", s.ws.path("/subjects/nobody/extensions"), s.ws.key, pushBody("other", "1.0.0"))
+	e.must(http.StatusNotFound, "POST", s.ws.path("/subjects/nobody/extensions"), s.ws.key, servertest.PushBody("other", "1.0.0"))
 
 	if n := e.auditCount(s.ws.id); n != before {
 		t.Fatalf("rejected pushes wrote %d audit records", n-before)
@@ -258,7 +260,7 @@ func TestApproval(t *testing.T) {
 		t.Fatalf("an active version exists without approval: %v", err)
 	}
 
-	e.must(http.StatusCreated, "POST", ws.path("/subjects/"+s.subject+"/extensions"), s.token, pushBody(s.ext, "1.0.1"))
+	e.must(http.StatusCreated, "POST", ws.path("/subjects/"+s.subject+"/extensions"), s.token, servertest.PushBody(s.ext, "1.0.1"))
 	e.must(http.StatusConflict, "POST", ext("/enable"), key, nil)
 	e.must(http.StatusOK, "POST", ext("/versions/2/approve"), key, nil)
 	e.must(http.StatusConflict, "POST", ext("/versions/2/approve"), key, nil)
