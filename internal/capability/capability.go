@@ -81,10 +81,10 @@ type Capability struct {
 	Digest      string          `json:"digest"`
 }
 
-var (
-	sourceNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
-	capNameRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_./{}-]{0,199}$`)
-)
+var sourceNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+
+// maxNameLen is the longest capability name.
+const maxNameLen = 200
 
 // ValidSourceName reports whether name may be used as a source name:
 // lower-case letters, digits, '_' and '-', starting with a letter, at most 63
@@ -97,8 +97,29 @@ func ValidSourceName(name string) error {
 	return nil
 }
 
-// ValidName reports whether name may be used as a capability name.
-func ValidName(name string) bool { return capNameRE.MatchString(name) }
+// ValidName reports whether name may be used as a capability name: 1 to
+// 200 characters from A-Z a-z 0-9 _ . / - { }, starting with a letter, a
+// digit or '_'. (A loop, not a regexp: a {0,199} repetition compiles to a
+// large program at every start of forge.)
+func ValidName(name string) bool {
+	if name == "" || len(name) > maxNameLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		word := c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+		if !word && (i == 0 || (c != '.' && c != '/' && c != '-' && c != '{' && c != '}')) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidID reports whether id is a well-formed capability id, SOURCE.NAME.
+func ValidID(id string) bool {
+	src, name, ok := SplitID(id)
+	return ok && ValidSourceName(src) == nil && ValidName(name)
+}
 
 // SanitizeName turns an arbitrary string (an operationId, a method and path,
 // a tool name) into a valid capability name: runs of characters that are not
@@ -121,8 +142,8 @@ func SanitizeName(s string) string {
 	}
 	// A name starts with a letter, digit or '_' (see ValidName).
 	out := strings.TrimRight(strings.TrimLeft(b.String(), "_./-{}"), "_./-")
-	if len(out) > 200 {
-		out = out[:200]
+	if len(out) > maxNameLen {
+		out = out[:maxNameLen]
 	}
 	if out == "" {
 		out = "unnamed"

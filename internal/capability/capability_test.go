@@ -320,3 +320,23 @@ func TestLazyEntries(t *testing.T) {
 		t.Fatal("Put rewrote a damaged index")
 	}
 }
+
+func TestValidNameAndID(t *testing.T) {
+	for name, want := range map[string]bool{
+		"listInvoices": true, "repos/get-content": true, "_x": true, "9a": true, "a.b{c}": true,
+		"": false, "{id}": false, ".x": false, "-x": false, "a b": false, "ünï": false,
+		strings.Repeat("a", 200): true, strings.Repeat("a", 201): false,
+	} {
+		if ValidName(name) != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, !want, want)
+		}
+	}
+	for id, want := range map[string]bool{
+		"billing.listInvoices": true, "gh.repos/get.x": true,
+		"billing": false, "Billing.x": false, "billing.": false, ".x": false, "b.{x}": false,
+	} {
+		if ValidID(id) != want {
+			t.Errorf("ValidID(%q) = %v, want %v", id, !want, want)
+		}
+	}
+}

@@ -7,8 +7,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/forgehq/forge/internal/capability"
 
 	// Time zones must not depend on the machine's tzdata.
 	_ "time/tzdata"
@@ -17,15 +20,20 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// Patterns of names and values, compiled on first use: most forge commands
+// never parse a manifest, and start-up should not pay for them.
 var (
-	extNameRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-	triggerRE    = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	secretRE     = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
-	configRE     = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]{0,62}$`)
-	eventTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}(\.[a-z][a-z0-9_-]{0,62}){0,7}$`)
-	capabilityRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}\.[A-Za-z0-9_][A-Za-z0-9_./{}-]{0,199}$`)
-	digestRE     = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-	semverRE     = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
+	extNameRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`) })
+	triggerRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`) })
+	secretRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`) })
+	configRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-zA-Z0-9_]{0,62}$`) })
+	eventTypeRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}(\.[a-z][a-z0-9_-]{0,62}){0,7}$`)
+	})
+	digestRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`) })
+	semverRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
+	})
 )
 
 // Known fields of each mapping, in documentation order.
@@ -324,8 +332,8 @@ func (p *parser) manifest(root *yaml.Node) *Manifest {
 	}
 	if v, at, ok := p.str(o, "name"); ok {
 		m.Name, m.NamePos = v, at
-		if !extNameRE.MatchString(v) {
-			p.report(RuleInvalidName, at, nameHint(v, extNameRE, "-"), "invalid extension name %s: use lower-case letters, digits and '-', starting with a letter (at most 63 characters)", short(v))
+		if !extNameRE().MatchString(v) {
+			p.report(RuleInvalidName, at, nameHint(v, extNameRE(), "-"), "invalid extension name %s: use lower-case letters, digits and '-', starting with a letter (at most 63 characters)", short(v))
 		}
 	}
 	if e, ok := o.entries["version"]; ok {
@@ -335,7 +343,7 @@ func (p *parser) manifest(root *yaml.Node) *Manifest {
 		} else {
 			v := e.val.Value
 			m.Version, m.VersionPos = v, e.pos()
-			if !semverRE.MatchString(v) {
+			if !semverRE().MatchString(v) {
 				p.report(RuleInvalidVersion, e.pos(), versionHint(v), "invalid version %s: want a semantic version MAJOR.MINOR.PATCH like 1.2.0", short(v))
 			}
 		}
@@ -427,10 +435,10 @@ func nameHint(v string, re *regexp.Regexp, sep string) string {
 }
 
 func versionHint(v string) string {
-	if t := strings.TrimPrefix(strings.TrimPrefix(v, "v"), "V"); t != v && semverRE.MatchString(t) {
+	if t := strings.TrimPrefix(strings.TrimPrefix(v, "v"), "V"); t != v && semverRE().MatchString(t) {
 		return fmt.Sprintf("drop the leading v: version: %s", t)
 	}
-	if semverRE.MatchString(v + ".0") {
+	if semverRE().MatchString(v + ".0") {
 		return fmt.Sprintf("write all three parts, quoted: version: %q", v+".0")
 	}
 	return ""
@@ -482,8 +490,8 @@ func (p *parser) trigger(n *yaml.Node, path string) Trigger {
 	p.required(o, nil, "name")
 	if v, at, ok := p.str(o, "name"); ok {
 		t.Name, t.NamePos = v, at
-		if !triggerRE.MatchString(v) {
-			p.report(RuleInvalidName, at, nameHint(v, triggerRE, "_"), "invalid trigger name %s: use lower-case letters, digits and '_', starting with a letter (at most 63 characters); the module exports forge_on_<name>", short(v))
+		if !triggerRE().MatchString(v) {
+			p.report(RuleInvalidName, at, nameHint(v, triggerRE(), "_"), "invalid trigger name %s: use lower-case letters, digits and '_', starting with a letter (at most 63 characters); the module exports forge_on_<name>", short(v))
 		}
 	}
 	if e, ok := o.entries["schedule"]; ok {
@@ -564,7 +572,7 @@ func (p *parser) event(e entry, path string) *Event {
 	p.required(o, map[string]string{"type": "add type: the event's name as declared in forge.yaml, like invoice.created"}, "type")
 	if v, at, ok := p.str(o, "type"); ok {
 		ev.Type, ev.TypePos = v, at
-		if !eventTypeRE.MatchString(v) {
+		if !eventTypeRE().MatchString(v) {
 			p.report(RuleInvalidEventType, at, "event types are dotted lower-case names like invoice.created", "%s.type: invalid event type %s", path, short(v))
 		}
 	}
@@ -580,8 +588,8 @@ func (p *parser) secret(n *yaml.Node, path string) Secret {
 	p.required(o, nil, "name")
 	if v, at, ok := p.str(o, "name"); ok {
 		s.Name, s.NamePos = v, at
-		if !secretRE.MatchString(v) {
-			p.report(RuleInvalidName, at, nameHint(v, secretRE, "_"), "invalid secret name %s: use upper-case letters, digits and '_', starting with a letter (at most 64 characters)", short(v))
+		if !secretRE().MatchString(v) {
+			p.report(RuleInvalidName, at, nameHint(v, secretRE(), "_"), "invalid secret name %s: use upper-case letters, digits and '_', starting with a letter (at most 64 characters)", short(v))
 		}
 	}
 	if v, at, ok := p.str(o, "description"); ok {
@@ -676,8 +684,8 @@ func (p *parser) config(n *yaml.Node, path string) ConfigField {
 	p.required(o, map[string]string{"type": "add type: string, int, number or bool"}, "name", "type")
 	if v, at, ok := p.str(o, "name"); ok {
 		c.Name, c.NamePos = v, at
-		if !configRE.MatchString(v) {
-			p.report(RuleInvalidName, at, nameHint(v, configRE, "_"), "invalid config name %s: use letters, digits and '_', starting with a lower-case letter (at most 63 characters)", short(v))
+		if !configRE().MatchString(v) {
+			p.report(RuleInvalidName, at, nameHint(v, configRE(), "_"), "invalid config name %s: use letters, digits and '_', starting with a lower-case letter (at most 63 characters)", short(v))
 		}
 	}
 	typeOK := false
@@ -775,13 +783,13 @@ func (p *parser) capability(n *yaml.Node, path string) CapabilityRef {
 	p.required(o, map[string]string{"digest": "copy the digest from `forge capability show ID`"}, "id", "digest")
 	if v, at, ok := p.str(o, "id"); ok {
 		c.ID, c.IDPos = v, at
-		if !capabilityRE.MatchString(v) {
+		if !capability.ValidID(v) {
 			p.report(RuleInvalidCapability, at, "capability ids are SOURCE.NAME, like billing.listInvoices", "%s.id: invalid capability id %s", path, short(v))
 		}
 	}
 	if v, at, ok := p.str(o, "digest"); ok {
 		c.Digest, c.DigestPos = v, at
-		if !digestRE.MatchString(v) {
+		if !digestRE().MatchString(v) {
 			p.report(RuleInvalidDigest, at, "digests are sha256: followed by 64 lower-case hex digits", "%s.digest: invalid digest %s", path, short(v))
 		}
 	}
