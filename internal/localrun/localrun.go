@@ -306,16 +306,12 @@ func (s *Session) Invoke(ctx context.Context, trigger string, event []byte, sche
 	})
 	run := &Run{Extension: s.Manifest.Name, Trigger: trigger, Namespace: s.Namespace.String(), Logs: []sandbox.LogLine{}, HTTPCalls: []sandbox.HTTPCall{}}
 	if res != nil {
+		// The sandbox has already replaced the secrets the guest read in
+		// the logs and HTTP records; the output is the handler's own, and
+		// is redacted here before it is printed.
 		run.Output = s.redactor.Replace(string(res.Output))
-		for _, l := range res.Logs {
-			l.Message = s.redactor.Replace(l.Message)
-			run.Logs = append(run.Logs, l)
-		}
-		for _, c := range res.HTTPCalls {
-			c.URL = s.redactor.Replace(c.URL)
-			c.Error = s.redactor.Replace(c.Error)
-			run.HTTPCalls = append(run.HTTPCalls, c)
-		}
+		run.Logs = append(run.Logs, res.Logs...)
+		run.HTTPCalls = append(run.HTTPCalls, res.HTTPCalls...)
 		run.DurationMs = float64(res.Duration.Microseconds()) / 1000
 		run.PeakMemoryBytes = res.PeakMemoryBytes
 		run.OK = !res.Failed

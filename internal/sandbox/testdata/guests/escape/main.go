@@ -92,6 +92,23 @@ func secrets() int32 {
 	})
 }
 
+// leak logs its secret, prints it to stdout and sends it in a URL: the
+// host must report none of them.
+//
+//go:wasmexport forge_on_leak
+func leak() int32 {
+	return sdk.Run(func(ctx *sdk.Context) error {
+		v, err := sdk.Secret("MINE")
+		if err != nil {
+			return err
+		}
+		ctx.Logf("the secret is %s", v)
+		fmt.Println("stdout:", v)
+		_, _ = sdk.HTTP.Get("https://api.example.com/?key=" + v)
+		return ctx.OutputText("done")
+	})
+}
+
 // state writes keys that look like paths out of the namespace, then reads
 // what it can see.
 //
