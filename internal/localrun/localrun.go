@@ -98,6 +98,10 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 	mod, err := rt.Compile(ctx, module)
 	if err != nil {
 		_ = rt.Close(ctx)
+		// A module the sandbox refuses is bad input, as in forge validate.
+		if sandbox.IsRefused(err) {
+			return nil, &InputError{Err: err}
+		}
 		return nil, err
 	}
 	s.runtime, s.module = rt, mod

@@ -135,3 +135,42 @@ func TestAssignmentsAndSecretsFile(t *testing.T) {
 		t.Fatalf("want line 2 in %v", err)
 	}
 }
+
+// TestLoadRefusedModuleIsInputError: a module the sandbox refuses is bad
+// input (exit 2), like an unreadable manifest.
+func TestLoadRefusedModuleIsInputError(t *testing.T) {
+	dir := t.TempDir()
+	manifest := "apiVersion: forge.dev/v1\nname: corrupt\nversion: 1.0.0\ndescription: x\nmodule:\n  wasm: module.wasm\ntriggers:\n  - name: daily\n    schedule:\n      cron: \"0 9 * * *\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "extension.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, module := range map[string][]byte{
+		"truncated":      []byte("\x00as"),
+		"forbidden-wasi": forbiddenImportModule(),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "module.wasm"), module, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(t.Context(), Options{Path: dir, CacheDir: filepath.Join(dir, "cache")})
+		var ie *InputError
+		if !errors.As(err, &ie) {
+			t.Errorf("%s: %v is not an InputError", name, err)
+		}
+	}
+}
+
+// forbiddenImportModule is a module importing wasi_snapshot_preview1.path_open.
+func forbiddenImportModule() []byte {
+	mod := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
+	// type section: one type (i32 x9) -> i32, the signature of path_open
+	types := []byte{1, 0x60, 9, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7e, 0x7e, 0x7f, 0x7f, 1, 0x7f}
+	mod = append(mod, 1, byte(len(types)))
+	mod = append(mod, types...)
+	imp := []byte{1, 22}
+	imp = append(imp, "wasi_snapshot_preview1"...)
+	imp = append(imp, 9)
+	imp = append(imp, "path_open"...)
+	imp = append(imp, 0, 0)
+	mod = append(mod, 2, byte(len(imp)))
+	return append(mod, imp...)
+}

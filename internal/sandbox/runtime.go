@@ -256,7 +256,7 @@ func (r *Runtime) Compile(ctx context.Context, b []byte) (*Module, error) {
 	}
 	wm, err := wasm.ReadModule(b)
 	if err != nil {
-		return nil, fmt.Errorf("invalid module: %w", err)
+		return nil, &InvalidModuleError{Err: err}
 	}
 	var bad []wasm.Violation
 	bad = append(bad, wasm.CheckImports(wm)...)
@@ -283,7 +283,7 @@ func (r *Runtime) Compile(ctx context.Context, b []byte) (*Module, error) {
 		m.compiled, err = m.rt.CompileModule(ctx, p.code)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("invalid module: %w", err)
+		return nil, &InvalidModuleError{Err: err}
 	}
 	if p.store != "" {
 		r.storeInstrumented(p.store, p.code)
@@ -390,6 +390,25 @@ func (r *Runtime) storeInstrumented(path string, code []byte) {
 	if err != nil {
 		r.log.Warn("instrumented module not cached", "file", path, "error", err)
 	}
+}
+
+// InvalidModuleError is a module that is not valid WebAssembly, or that
+// the engine refuses to compile.
+type InvalidModuleError struct{ Err error }
+
+func (e *InvalidModuleError) Error() string { return "invalid module: " + e.Err.Error() }
+func (e *InvalidModuleError) Unwrap() error { return e.Err }
+
+// IsRefused reports whether a Compile error means the module itself was
+// refused (malformed, breaking the ABI, or impossible to instrument), as
+// opposed to a failure of the host: callers report it as bad input.
+func IsRefused(err error) bool {
+	var (
+		inv  *InvalidModuleError
+		imp  *ImportError
+		inst *InstrumentError
+	)
+	return errors.As(err, &inv) || errors.As(err, &imp) || errors.As(err, &inst)
 }
 
 // InstrumentError is a module refused because the rewriter that adds the

@@ -224,10 +224,6 @@ func inputErr(err error) error {
 	if errors.As(err, &ie) {
 		return &cmdutil.InputError{Err: err}
 	}
-	var se *sandbox.ImportError
-	if errors.As(err, &se) {
-		return &cmdutil.InputError{Err: err}
-	}
 	return err
 }
 
