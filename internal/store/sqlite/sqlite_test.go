@@ -73,6 +73,57 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 }
 
+// TestMigrationBackfillsCurrentState: migration 0003 fills the new
+// extensions.current_state column from the versions of a database written
+// before it. The test drops the column and forgets the migration, then
+// reopens the store, which applies 0003 again.
+func TestMigrationBackfillsCurrentState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "forge.db")
+	s := openTemp(t, path)
+	c := t.Context()
+	w := store.Workspace{Name: "w"}
+	must(t, s.CreateWorkspace(c, &w))
+	must(t, s.CreateSubject(c, &store.Subject{WorkspaceID: w.ID, ID: "cust"}))
+	want := map[string]store.VersionState{}
+	for _, name := range []string{"pending", "active", "disabled"} {
+		v, err := s.PushVersion(c, store.PushVersion{
+			Namespace:    store.Namespace{WorkspaceID: w.ID, SubjectID: "cust", Extension: name},
+			ModuleDigest: "sha256:00", CreatedBy: "agent",
+		})
+		must(t, err)
+		want[name] = ""
+		if name == "pending" {
+			continue
+		}
+		_, err = s.ApproveVersion(c, w.ID, v.ExtensionID, v.Version, store.Decision{Actor: "r"})
+		must(t, err)
+		want[name] = store.StateActive
+		if name == "disabled" {
+			_, err = s.DisableExtension(c, w.ID, v.ExtensionID, store.Decision{Actor: "r"})
+			must(t, err)
+			want[name] = store.StateDisabled
+		}
+	}
+	writer := s.DB().(*sqliteDB).writer
+	for _, q := range []string{`ALTER TABLE extensions DROP COLUMN current_state`, `DELETE FROM schema_migrations WHERE version = 3`} {
+		if _, err := writer.ExecContext(c, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	must(t, s.Close())
+	s = openTemp(t, path)
+	list, err := s.ListExtensions(c, w.ID, "cust")
+	must(t, err)
+	if len(list) != len(want) {
+		t.Fatalf("%d extensions, want %d", len(list), len(want))
+	}
+	for _, e := range list {
+		if e.CurrentState != want[e.Name] {
+			t.Errorf("%s: current state = %q after the migration, want %q", e.Name, e.CurrentState, want[e.Name])
+		}
+	}
+}
+
 // TestConcurrentOpen: several processes starting on one new file at once.
 func TestConcurrentOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "forge.db")
@@ -180,4 +231,11 @@ func migrationCount(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(ms)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

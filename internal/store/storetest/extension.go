@@ -26,7 +26,33 @@ func states(t *testing.T, s store.Store, ws, ext string) []store.VersionState {
 	if active > 1 {
 		t.Fatalf("%d active versions: %v", active, out)
 	}
+	checkCurrentState(t, s, ws, ext, vs)
 	return out
+}
+
+// checkCurrentState fails unless the extension's CurrentState, as read
+// alone and as listed, is the state of its current version ("" before any
+// version was active).
+func checkCurrentState(t *testing.T, s store.Store, ws, ext string, vs []store.ExtensionVersion) {
+	t.Helper()
+	e, err := s.GetExtension(ctx(t), ws, ext)
+	must(t, err)
+	var want store.VersionState
+	for _, v := range vs {
+		if v.Version == e.CurrentVersion {
+			want = v.State
+		}
+	}
+	if e.CurrentState != want {
+		t.Fatalf("extension current state = %q, but version %d is %q", e.CurrentState, e.CurrentVersion, want)
+	}
+	list, err := s.ListExtensions(ctx(t), ws, e.SubjectID)
+	must(t, err)
+	for _, l := range list {
+		if l.ID == e.ID && (l.CurrentState != want || l.CurrentVersion != e.CurrentVersion) {
+			t.Fatalf("listed current = %d %q, want %d %q", l.CurrentVersion, l.CurrentState, e.CurrentVersion, want)
+		}
+	}
 }
 
 func wantStates(t *testing.T, s store.Store, ws, ext string, want ...store.VersionState) {

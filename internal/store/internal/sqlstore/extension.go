@@ -8,10 +8,12 @@ import (
 	"github.com/forgehq/forge/internal/store"
 )
 
+// extensionSelect reads extensions. current_state is the state of the
+// current version, which transition keeps on the extension row, so that
+// listing reads one table.
 const extensionSelect = `SELECT e.workspace_id, e.id, e.subject_id, e.name, e.latest_version, e.current_version,
-	COALESCE(v.state, ''), e.created_at, e.updated_at
-	FROM extensions e LEFT JOIN extension_versions v
-	ON v.workspace_id = e.workspace_id AND v.extension_id = e.id AND v.version = e.current_version`
+	e.current_state, e.created_at, e.updated_at
+	FROM extensions e`
 
 func scanExtension(r interface{ Scan(...any) error }) (store.Extension, error) {
 	var e store.Extension
@@ -251,9 +253,13 @@ func (s *Store) transition(ctx context.Context, op, workspaceID, extensionID str
 		if _, err := tx.q.Exec(ctx, `UPDATE extension_versions SET `+set+` WHERE workspace_id = ? AND extension_id = ? AND version = ?`, args...); err != nil {
 			return tx.wrap(op, err)
 		}
-		if to == store.StateActive {
-			if _, err := tx.q.Exec(ctx, `UPDATE extensions SET current_version = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-				target, ts(at), workspaceID, extensionID); err != nil {
+		// The extension's current version (and its state) changes when a
+		// version becomes active, or when the current version itself moves
+		// (disable, enable); rejecting a pending version changes neither.
+		if to == store.StateActive || target == ext.CurrentVersion {
+			if _, err := tx.q.Exec(ctx, `UPDATE extensions SET current_version = ?, current_state = ?, updated_at = ?
+				WHERE workspace_id = ? AND id = ?`,
+				target, string(to), ts(at), workspaceID, extensionID); err != nil {
 				return tx.wrap(op, err)
 			}
 		}
