@@ -162,6 +162,10 @@ const (
 	ReasonPrevHash     = "prev_hash does not link"
 	ReasonSequenceGap  = "sequence gap"
 	ReasonMissing      = "missing"
+	// ReasonHead: the chain does not end at its head (store.AuditHead):
+	// the newest stored record was rewritten, or records follow the head
+	// that forge never appended.
+	ReasonHead = "does not match the chain head"
 )
 
 // Break is where a chain stops verifying. Seq is the first position (1, 2, …)
@@ -214,8 +218,8 @@ func (v *verifier) check(recs []store.AuditRecord, i int) *Break {
 // Verify checks a whole chain, from Seq 1, in order (as ListAudit returns
 // it). It returns nil when every record links and hashes correctly, and
 // otherwise the Break at the first bad record. An empty chain verifies.
-// Verify cannot see records removed from the end of the chain; compare the
-// last Hash with a head hash kept elsewhere for that.
+// Verify cannot see records removed from the end of the chain; VerifyStore
+// also checks the chain against the head the store keeps.
 func Verify(records []store.AuditRecord) *Break {
 	v := newVerifier()
 	for i := range records {
@@ -229,15 +233,27 @@ func Verify(records []store.AuditRecord) *Break {
 // PageSize is how many records VerifyStore reads at a time.
 const PageSize = 1000
 
-// VerifyStore verifies the workspace's chain in s, reading it in pages. It
-// returns the number of records that verified (those before the break, if
-// any), the first Break or nil, and an error only when reading fails.
+// VerifyStore verifies the workspace's chain in s, reading it in pages,
+// and then that it ends at the chain head the store keeps, so that removing
+// the newest records (the head names a record that is missing) or rewriting
+// the newest one (ReasonHead) breaks it too. It returns the number of
+// records that verified (those before the break, if any), the first Break
+// or nil, and an error only when reading fails.
 func VerifyStore(ctx context.Context, s store.AuditStore, wsID string) (n int, brk *Break, err error) {
 	return verifyStore(ctx, s, wsID, PageSize)
 }
 
 func verifyStore(ctx context.Context, s store.AuditStore, wsID string, pageSize int) (n int, brk *Break, err error) {
+	// Records and their head are written in one transaction and never
+	// removed, so every record up to a head read before the walk must be
+	// there, and end at that head's hash; records past it must have been
+	// appended since, which a head read after the walk confirms.
+	before, err := head(ctx, s, wsID)
+	if err != nil {
+		return 0, nil, err
+	}
 	v := newVerifier()
+	var hashAtBefore []byte
 	after := int64(0)
 	for {
 		page, err := s.ListAudit(ctx, wsID, after, pageSize)
@@ -249,10 +265,42 @@ func verifyStore(ctx context.Context, s store.AuditStore, wsID string, pageSize 
 				return n, b, nil
 			}
 			n++
+			if page[i].Seq == before.Seq {
+				hashAtBefore = page[i].Hash
+			}
 		}
 		if len(page) < pageSize {
-			return n, nil, nil
+			break
 		}
 		after = page[len(page)-1].Seq
 	}
+	last := v.next - 1
+	switch {
+	case last < before.Seq:
+		return n, &Break{Seq: last + 1, Reason: ReasonMissing}, nil
+	case before.Seq > 0 && !bytes.Equal(hashAtBefore, before.Hash):
+		return n, &Break{Seq: before.Seq, Reason: ReasonHead}, nil
+	case last == before.Seq:
+		return n, nil, nil
+	}
+	now, err := head(ctx, s, wsID)
+	if err != nil {
+		return n, nil, err
+	}
+	switch {
+	case last > now.Seq:
+		return n, &Break{Seq: now.Seq + 1, Reason: ReasonHead}, nil
+	case last == now.Seq && !bytes.Equal(v.prevHash, now.Hash):
+		return n, &Break{Seq: now.Seq, Reason: ReasonHead}, nil
+	}
+	return n, nil, nil
+}
+
+// head returns the chain head; Seq 0 when nothing was ever appended.
+func head(ctx context.Context, s store.AuditStore, wsID string) (store.AuditHead, error) {
+	h, err := s.AuditHead(ctx, wsID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.AuditHead{}, fmt.Errorf("audit: verify %s: %w", wsID, err)
+	}
+	return h, nil
 }

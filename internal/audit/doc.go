@@ -63,12 +63,20 @@
 //	"prev_hash does not link"  its PrevHash is not the Hash of the record before
 //	"hash mismatch"            its fields do not hash to its Hash (changed in place)
 //
+// VerifyStore also checks that the stored chain ends at its head
+// (store.AuditHead: the Seq and Hash of the last record appended, written in
+// the same transaction). Links alone cannot show that the newest records
+// were deleted, or that the newest one was rewritten with a recomputed hash;
+// against the head, the first is "missing" at the first deleted Seq and the
+// second "does not match the chain head". New records link to the head, not
+// to the newest stored row, so appending after a deletion does not hide it.
+//
 // # Limits
 //
 // The hash is not keyed: someone who can write the database can rewrite a
-// record and recompute every later hash, and can truncate the newest
-// records. The chain makes such edits detectable against any copy of a
-// later head hash (an export, a previous VerifyStore result, a log line),
-// not impossible. Keep the head hash somewhere the database writer cannot
-// reach to detect truncation and rewrites.
+// record, recompute every later hash and move the head to match. The chain
+// makes such edits detectable against any copy of a later head hash (an
+// export, a previous VerifyStore result, a log line), not impossible. Keep
+// the head hash somewhere the database writer cannot reach to detect
+// wholesale rewrites.
 package audit

@@ -187,3 +187,97 @@ func TestStoreAppendInTransaction(t *testing.T) {
 	}
 	wantStoreBreak(t, s, "ws", 1, 0, "")
 }
+
+// TestStoreNewestRecordTampered: the chain head catches what links alone
+// cannot: the newest records deleted, the newest record rewritten with a
+// recomputed hash, and a forged record appended after the head. Deleting
+// the newest record and then appending through the store does not hide the
+// deletion either: the new record links to the head.
+func TestStoreNewestRecordTampered(t *testing.T) {
+	const n = 10
+	cases := []struct {
+		name   string
+		attack func(t *testing.T, db *sql.DB, s store.AuditStore)
+		wantN  int
+		seq    int64
+		reason string
+	}{
+		{"delete the newest", func(t *testing.T, db *sql.DB, _ store.AuditStore) {
+			exec(t, db, `DELETE FROM audit_records WHERE seq = ?`, n)
+		}, n - 1, n, ReasonMissing},
+		{"delete the newest three", func(t *testing.T, db *sql.DB, _ store.AuditStore) {
+			exec(t, db, `DELETE FROM audit_records WHERE seq > ?`, n-3)
+		}, n - 3, n - 2, ReasonMissing},
+		{"delete the newest, then append", func(t *testing.T, db *sql.DB, s store.AuditStore) {
+			exec(t, db, `DELETE FROM audit_records WHERE seq = ?`, n)
+			appendN(t, s, "ws", 1)
+		}, n - 1, n, ReasonMissing},
+		{"rewrite the newest", func(t *testing.T, db *sql.DB, s store.AuditStore) {
+			last, err := s.LastAudit(t.Context(), "ws")
+			if err != nil {
+				t.Fatal(err)
+			}
+			last.Target = "forged"
+			exec(t, db, `UPDATE audit_records SET target = ?, hash = ? WHERE seq = ?`, last.Target, Hash(last), n)
+		}, n, n, ReasonHead},
+		{"append a forged record", func(t *testing.T, db *sql.DB, s store.AuditStore) {
+			last, err := s.LastAudit(t.Context(), "ws")
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged, err := Next(last, Entry{Action: "key.create", Target: "k-forged", Time: last.Time})
+			if err != nil {
+				t.Fatal(err)
+			}
+			exec(t, db, `INSERT INTO audit_records (workspace_id, seq, time, actor, action, target, details, prev_hash, hash)
+				VALUES ('ws', ?, ?, '', ?, ?, NULL, ?, ?)`, forged.Seq, forged.Time.UnixMicro(), forged.Action, forged.Target, forged.PrevHash, forged.Hash)
+		}, n + 1, n + 1, ReasonHead},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, path := openStore(t)
+			appendN(t, s, "ws", n)
+			wantStoreBreak(t, s, "ws", n, 0, "")
+			db := rawDB(t, path)
+			exec(t, db, `DROP TRIGGER audit_records_no_update`)
+			exec(t, db, `DROP TRIGGER audit_records_no_delete`)
+			tc.attack(t, db, s)
+			wantStoreBreak(t, s, "ws", tc.wantN, tc.seq, tc.reason)
+		})
+	}
+}
+
+// TestStoreVerifyWhileAppending: records appended while a verify reads the
+// chain are not mistaken for records beyond the head.
+func TestStoreVerifyWhileAppending(t *testing.T) {
+	s, _ := openStore(t)
+	appendN(t, s, "ws", 5)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			if _, err := Append(t.Context(), s, "ws", entry(i)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for verifies := 0; ; verifies++ {
+		if _, brk, err := verifyStore(t.Context(), s, "ws", 3); err != nil || brk != nil {
+			t.Fatalf("verify %d while appending = %v, %v", verifies, brk, err)
+		}
+		select {
+		case <-done:
+			t.Logf("%d verifies while appending", verifies+1)
+			return
+		default:
+		}
+	}
+}
+
+func exec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.ExecContext(t.Context(), q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}

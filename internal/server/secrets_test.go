@@ -106,33 +106,55 @@ func TestSecretsNeverLeak(t *testing.T) {
 }
 
 // TestAuditTamper: an attacker with database access drops the append-only
-// trigger and edits a record; /audit/verify names that record.
+// trigger and changes or deletes one record, the newest included;
+// /audit/verify names that record.
 func TestAuditTamper(t *testing.T) {
+	const update = `UPDATE audit_records SET action = 'subject.nothing-to-see' WHERE workspace_id = ? AND seq = ?`
+	const remove = `DELETE FROM audit_records WHERE workspace_id = ? AND seq = ?`
 	for _, driver := range drivers() {
-		t.Run(driver, func(t *testing.T) {
-			e := newEnv(t, driver)
-			s := e.setup("acme")
-			ok := e.must(http.StatusOK, "GET", s.ws.path("/audit/verify"), s.ws.key, nil).obj(t)
-			if ok["ok"] != true || ok["broken"] != nil {
-				t.Fatalf("verify before tampering = %v", ok)
-			}
-			const seq = 3
-			tamper(t, e.st, s.ws.id, seq)
-			if n, brk, err := audit.VerifyStore(t.Context(), e.st, s.ws.id); err != nil || brk == nil || brk.Seq != seq {
-				t.Fatalf("VerifyStore = %d, %v, %v", n, brk, err)
-			}
-			got := e.must(http.StatusOK, "GET", s.ws.path("/audit/verify"), s.ws.key, nil).obj(t)
-			broken, _ := got["broken"].(map[string]any)
-			if got["ok"] != false || broken == nil || broken["seq"].(float64) != seq || broken["reason"] == "" {
-				t.Fatalf("verify after tampering = %v", got)
-			}
-		})
+		for _, tc := range []struct {
+			name   string
+			stmt   string
+			newest bool // tamper with the newest record, not record 3
+		}{
+			{"change", update, false},
+			{"delete", remove, false},
+			{"change the newest", update, true},
+			{"delete the newest", remove, true},
+		} {
+			t.Run(driver+"/"+tc.name, func(t *testing.T) {
+				e := newEnv(t, driver)
+				s := e.setup("acme")
+				ok := e.must(http.StatusOK, "GET", s.ws.path("/audit/verify"), s.ws.key, nil).obj(t)
+				if ok["ok"] != true || ok["broken"] != nil {
+					t.Fatalf("verify before tampering = %v", ok)
+				}
+				seq := int64(3)
+				if tc.newest {
+					last, err := e.st.LastAudit(t.Context(), s.ws.id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					seq = last.Seq
+				}
+				tamper(t, e.st, tc.stmt, s.ws.id, seq)
+				if n, brk, err := audit.VerifyStore(t.Context(), e.st, s.ws.id); err != nil || brk == nil || brk.Seq != seq {
+					t.Fatalf("VerifyStore = %d, %v, %v", n, brk, err)
+				}
+				got := e.must(http.StatusOK, "GET", s.ws.path("/audit/verify"), s.ws.key, nil).obj(t)
+				broken, _ := got["broken"].(map[string]any)
+				if got["ok"] != false || broken == nil || broken["seq"].(float64) != float64(seq) || broken["reason"] == "" {
+					t.Fatalf("verify after tampering = %v", got)
+				}
+			})
+		}
 	}
 }
 
-// tamper rewrites the action of one audit record the way an attacker with
-// database access would: drop the trigger that refuses it, then UPDATE.
-func tamper(t *testing.T, st store.Store, ws string, seq int) {
+// tamper runs stmt (with the workspace id and a seq) on the audit records
+// the way an attacker with database access would: drop the triggers that
+// refuse it, then change the table.
+func tamper(t *testing.T, st store.Store, stmt, ws string, seq int64) {
 	t.Helper()
 	ctx := context.WithoutCancel(t.Context())
 	var stmts []string
@@ -146,7 +168,7 @@ func tamper(t *testing.T, st store.Store, ws string, seq int) {
 	switch s := st.(type) {
 	case *sqlite.Store:
 		tx, err = s.DB().Begin(ctx)
-		stmts = []string{`DROP TRIGGER audit_records_no_update`}
+		stmts = []string{`DROP TRIGGER audit_records_no_update`, `DROP TRIGGER audit_records_no_delete`}
 	case *postgres.Store:
 		tx, err = s.DB().Begin(ctx)
 		stmts = []string{`DROP TRIGGER audit_records_append_only ON audit_records`}
@@ -162,7 +184,7 @@ func tamper(t *testing.T, st store.Store, ws string, seq int) {
 			t.Fatal(err)
 		}
 	}
-	n, err := tx.Exec(ctx, `UPDATE audit_records SET action = 'subject.nothing-to-see' WHERE workspace_id = ? AND seq = ?`, ws, seq)
+	n, err := tx.Exec(ctx, stmt, ws, seq)
 	if err != nil || n != 1 {
 		t.Fatalf("tamper: %d rows, %v", n, err)
 	}

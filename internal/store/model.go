@@ -253,6 +253,14 @@ type AuditRecord struct {
 	Hash        []byte
 }
 
+// AuditHead is the head of a workspace's audit chain: the Seq and Hash of
+// the last record appended, kept apart from the records so that removing
+// the newest records is detected.
+type AuditHead struct {
+	Seq  int64
+	Hash []byte
+}
+
 // Registry is one version of a workspace's capability registry.
 type Registry struct {
 	WorkspaceID string

@@ -210,12 +210,13 @@ type ConfigStore interface {
 // There is no update or delete.
 type AuditStore interface {
 	// AppendAudit appends one record to the workspace's chain. Inside one
-	// transaction that holds the workspace's chain lock, it reads the last
-	// record (the zero AuditRecord when the chain is empty) and calls build
-	// with it; build returns the new record with Seq = prev.Seq+1 and
-	// PrevHash = prev.Hash and its own Hash (computed by the caller over
-	// PrevHash and the fields). The store checks the link (ErrInvalid
-	// otherwise), inserts it and returns it. Concurrent appenders, in one
+	// transaction that holds the workspace's chain lock, it reads the chain
+	// head and calls build with a record carrying the workspace id and the
+	// head's Seq and Hash (only the workspace id when the chain is empty);
+	// build returns the new record with Seq = prev.Seq+1 and PrevHash =
+	// prev.Hash and its own Hash (computed by the caller over PrevHash and
+	// the fields). The store checks the link (ErrInvalid otherwise), inserts
+	// it, moves the head to it and returns it. Concurrent appenders, in one
 	// process or several, are serialized, so the chain never forks.
 	AppendAudit(ctx context.Context, workspaceID string, build func(prev AuditRecord) (AuditRecord, error)) (AuditRecord, error)
 	// ListAudit returns up to limit records with Seq > afterSeq, in Seq
@@ -223,6 +224,10 @@ type AuditStore interface {
 	ListAudit(ctx context.Context, workspaceID string, afterSeq int64, limit int) ([]AuditRecord, error)
 	// LastAudit returns the newest record; ErrNotFound when the chain is empty.
 	LastAudit(ctx context.Context, workspaceID string) (AuditRecord, error)
+	// AuditHead returns the chain head: the Seq and Hash of the last record
+	// AppendAudit wrote, which the newest stored record must match;
+	// ErrNotFound when nothing was ever appended.
+	AuditHead(ctx context.Context, workspaceID string) (AuditHead, error)
 }
 
 // RegistryStore keeps the workspace's capability registry as an opaque,

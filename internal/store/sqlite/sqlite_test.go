@@ -124,6 +124,35 @@ func TestMigrationBackfillsCurrentState(t *testing.T) {
 	}
 }
 
+// TestMigrationBackfillsAuditHeads: migration 0004 sets each chain's head
+// to its newest record, so chains written before it verify and go on.
+func TestMigrationBackfillsAuditHeads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "forge.db")
+	s := openTemp(t, path)
+	c := t.Context()
+	var last store.AuditRecord
+	for i := range 3 {
+		var err error
+		last, err = s.AppendAudit(c, "ws", func(prev store.AuditRecord) (store.AuditRecord, error) {
+			return store.AuditRecord{Seq: prev.Seq + 1, PrevHash: prev.Hash, Time: storetest.T0, Action: "a", Hash: []byte{byte(i + 1)}}, nil
+		})
+		must(t, err)
+	}
+	writer := s.DB().(*sqliteDB).writer
+	for _, q := range []string{`DROP TABLE audit_heads`, `DELETE FROM schema_migrations WHERE version = 4`} {
+		if _, err := writer.ExecContext(c, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	must(t, s.Close())
+	s = openTemp(t, path)
+	head, err := s.AuditHead(c, "ws")
+	must(t, err)
+	if head.Seq != last.Seq || !bytes.Equal(head.Hash, last.Hash) {
+		t.Fatalf("head after the migration = %+v, want seq %d hash %x", head, last.Seq, last.Hash)
+	}
+}
+
 // TestConcurrentOpen: several processes starting on one new file at once.
 func TestConcurrentOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "forge.db")

@@ -16,6 +16,8 @@ func testAudit(t *testing.T, s store.Store) {
 	b := newWorkspace(t, s, "b")
 	_, err := s.LastAudit(c, a.ID)
 	wantErr(t, err, store.ErrNotFound)
+	_, err = s.AuditHead(c, a.ID)
+	wantErr(t, err, store.ErrNotFound)
 
 	var first store.AuditRecord
 	_, err = s.AppendAudit(c, a.ID, func(prev store.AuditRecord) (store.AuditRecord, error) {
@@ -57,6 +59,11 @@ func testAudit(t *testing.T, s store.Store) {
 	if last.Seq != 5 || !bytes.Equal(last.Hash, all[4].Hash) {
 		t.Fatalf("LastAudit = %+v", last)
 	}
+	head, err := s.AuditHead(c, a.ID)
+	must(t, err)
+	if head.Seq != 5 || !bytes.Equal(head.Hash, all[4].Hash) {
+		t.Fatalf("AuditHead = %+v, want the last record's seq and hash", head)
+	}
 	onlyB, err := s.ListAudit(c, b.ID, 0, 0)
 	must(t, err)
 	verifyChain(t, onlyB, 1)
@@ -87,6 +94,9 @@ func testAudit(t *testing.T, s store.Store) {
 	all, err = s.ListAudit(c, a.ID, 0, 0)
 	must(t, err)
 	verifyChain(t, all, 5)
+	if head, err := s.AuditHead(c, a.ID); err != nil || head.Seq != 5 {
+		t.Fatalf("AuditHead after refused appends = %+v, %v", head, err)
+	}
 }
 
 func mk(prev store.AuditRecord) store.AuditRecord {

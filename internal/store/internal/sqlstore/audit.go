@@ -31,11 +31,15 @@ func (s *Store) AppendAudit(ctx context.Context, workspaceID string, build func(
 		if err := tx.d.LockAuditChain(ctx, tx.q, workspaceID); err != nil {
 			return tx.wrap(op, err)
 		}
-		prev, err := tx.LastAudit(ctx, workspaceID)
-		if errors.Is(err, store.ErrNotFound) {
-			prev, err = store.AuditRecord{WorkspaceID: workspaceID}, nil
-		}
-		if err != nil {
+		// The new record links to the head, not to the newest stored row:
+		// had that row been deleted, linking to the one before would hide
+		// the deletion.
+		prev := store.AuditRecord{WorkspaceID: workspaceID}
+		head, err := tx.AuditHead(ctx, workspaceID)
+		switch {
+		case err == nil:
+			prev.Seq, prev.Hash = head.Seq, head.Hash
+		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
 		rec, err := build(prev)
@@ -62,6 +66,12 @@ func (s *Store) AppendAudit(ctx context.Context, workspaceID string, build func(
 		rec.Time = rec.Time.UTC()
 		_, err = tx.q.Exec(ctx, `INSERT INTO audit_records (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			rec.WorkspaceID, rec.Seq, ts(rec.Time), rec.Actor, rec.Action, rec.Target, blob(rec.Details), blob(rec.PrevHash), rec.Hash)
+		if err != nil {
+			return tx.wrap(op, err)
+		}
+		_, err = tx.q.Exec(ctx, `INSERT INTO audit_heads (workspace_id, seq, hash) VALUES (?, ?, ?)
+			ON CONFLICT (workspace_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
+			rec.WorkspaceID, rec.Seq, rec.Hash)
 		if err != nil {
 			return tx.wrap(op, err)
 		}
@@ -102,4 +112,14 @@ func (s *Store) ListAudit(ctx context.Context, workspaceID string, afterSeq int6
 func (s *Store) LastAudit(ctx context.Context, workspaceID string) (store.AuditRecord, error) {
 	a, err := scanAudit(s.q.QueryRow(ctx, `SELECT `+auditCols+` FROM audit_records WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1`, workspaceID))
 	return a, s.wrap("last audit", err)
+}
+
+// AuditHead implements store.AuditStore.
+func (s *Store) AuditHead(ctx context.Context, workspaceID string) (store.AuditHead, error) {
+	var h store.AuditHead
+	err := s.q.QueryRow(ctx, `SELECT seq, hash FROM audit_heads WHERE workspace_id = ?`, workspaceID).Scan(&h.Seq, &h.Hash)
+	if err != nil {
+		return store.AuditHead{}, s.wrap("audit head", err)
+	}
+	return h, nil
 }
