@@ -247,6 +247,9 @@ type RegistryStore interface {
 // DataKeyStore keeps per-workspace data keys wrapped by the master key.
 type DataKeyStore interface {
 	// CreateDataKey inserts k; it becomes the workspace's current data key.
+	// Every data key of the store is wrapped by one master key: ErrConflict
+	// if any is wrapped by another than k.MasterKeyID (a server still
+	// running with a master key that was rotated away).
 	CreateDataKey(ctx context.Context, k *DataKey) error
 	GetDataKey(ctx context.Context, workspaceID, id string) (DataKey, error)
 	// CurrentDataKey returns the newest data key; ErrNotFound if none.
@@ -254,6 +257,9 @@ type DataKeyStore interface {
 	ListDataKeys(ctx context.Context, workspaceID string) ([]DataKey, error)
 	// RewrapDataKey replaces the wrapped bytes after a master key rotation.
 	RewrapDataKey(ctx context.Context, workspaceID, id string, wrapped []byte, masterKeyID string) error
+	// MasterKeyIDs counts the data keys of every workspace by the id of the
+	// master key that wraps them.
+	MasterKeyIDs(ctx context.Context) (map[string]int64, error)
 }
 
 // AdminStore keeps the operator's admin credentials (the bootstrap

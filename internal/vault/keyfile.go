@@ -64,6 +64,29 @@ func LoadOrCreateMasterKey(path string) (key *MasterKey, created bool, err error
 	return mk, true, nil
 }
 
+// ReadMasterKeyFile reads the master key from the file at path, which must
+// exist, with the checks of LoadOrCreateMasterKey.
+func ReadMasterKeyFile(path string) (*MasterKey, error) { return readKeyFile(path) }
+
+// CreateMasterKeyFile writes a new random master key to a new file at path
+// (mode 0600), atomically, and returns it. It fails with an error wrapping
+// fs.ErrExist when path exists.
+func CreateMasterKeyFile(path string) (*MasterKey, error) { return createKeyFile(path) }
+
+// ReplaceMasterKeyFile renames the key file at from over the one at to,
+// after checking that from holds a master key, and syncs the directory, so
+// that to holds either the old key or the new one, whole.
+func ReplaceMasterKeyFile(from, to string) error {
+	if _, err := readKeyFile(from); err != nil {
+		return err
+	}
+	if err := os.Rename(from, to); err != nil {
+		return fmt.Errorf("vault: master key file: %w", err)
+	}
+	syncDir(filepath.Dir(to))
+	return nil
+}
+
 func readKeyFile(path string) (*MasterKey, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -86,7 +86,7 @@ secrets. SIGINT or SIGTERM shut the server down gracefully.`,
 		},
 	}
 	opts.addFlags(cmd)
-	cmd.AddCommand(NewCmdInit(f, nil))
+	cmd.AddCommand(NewCmdInit(f, nil), NewCmdRotateMasterKey(f, nil))
 	return cmd
 }
 
@@ -172,19 +172,33 @@ func (o *Options) openStore(ctx context.Context, dataDir string) (store.Store, e
 
 // masterKey reads FORGE_MASTER_KEY, else the key file (created if missing).
 func (o *Options) masterKey(dataDir string) (*vault.MasterKey, bool, error) {
-	if o.Getenv != nil {
-		if v := o.Getenv("FORGE_MASTER_KEY"); v != "" {
-			mk, err := vault.ParseMasterKey(v)
-			return mk, false, err
-		}
-	} else if mk, ok, err := vault.MasterKeyFromEnv(); err != nil || ok {
+	if mk, ok, err := o.envMasterKey(); err != nil || ok {
 		return mk, false, err
 	}
-	path := o.MasterKeyFile
-	if path == "" {
-		path = filepath.Join(dataDir, "master.key")
+	return vault.LoadOrCreateMasterKey(o.keyFile(dataDir))
+}
+
+// envMasterKey reads FORGE_MASTER_KEY (through o.Getenv when set); ok
+// reports that it is set.
+func (o *Options) envMasterKey() (mk *vault.MasterKey, ok bool, err error) {
+	if o.Getenv == nil {
+		return vault.MasterKeyFromEnv()
 	}
-	return vault.LoadOrCreateMasterKey(path)
+	v := o.Getenv(vault.MasterKeyEnv)
+	if v == "" {
+		return nil, false, nil
+	}
+	mk, err = vault.ParseMasterKey(v)
+	return mk, true, err
+}
+
+// keyFile is the master key file: --master-key-file, else master.key in
+// the data directory.
+func (o *Options) keyFile(dataDir string) string {
+	if o.MasterKeyFile != "" {
+		return o.MasterKeyFile
+	}
+	return filepath.Join(dataDir, "master.key")
 }
 
 // Run runs the server until ctx is done or SIGINT/SIGTERM arrives.
@@ -208,6 +222,9 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer st.Close()
+	if err := apiserver.CheckMasterKey(ctx, st, mk); err != nil {
+		return err
+	}
 	if err := bootstrap(ctx, st, opts.IO.ErrOut, false); err != nil && !errors.Is(err, apiserver.ErrAdminExists) {
 		return err
 	}

@@ -82,12 +82,28 @@ func testDataKeys(t *testing.T, s store.Store) {
 	if !bytes.Equal(got.Wrapped, []byte("rewrapped-1")) || got.MasterKeyID != "mk-2" {
 		t.Fatalf("after rewrap = %+v", got)
 	}
+	ids, err := s.MasterKeyIDs(c)
+	must(t, err)
+	if len(ids) != 2 || ids["mk-1"] != 1 || ids["mk-2"] != 1 {
+		t.Fatalf("MasterKeyIDs during a rotation = %v", ids)
+	}
+	// While data keys are wrapped by another master key, no new data key
+	// is created under either.
+	for _, mk := range []string{"mk-1", "mk-2"} {
+		wantErr(t, s.CreateDataKey(c, &store.DataKey{WorkspaceID: b.ID, Wrapped: []byte("w"), MasterKeyID: mk}), store.ErrConflict)
+	}
+	must(t, s.RewrapDataKey(c, a.ID, "dk-2", []byte("rewrapped-2"), "mk-2"))
+	must(t, s.CreateDataKey(c, &store.DataKey{WorkspaceID: b.ID, Wrapped: []byte("w"), MasterKeyID: "mk-2"}))
+	wantErr(t, s.CreateDataKey(c, &store.DataKey{WorkspaceID: b.ID, Wrapped: []byte("w"), MasterKeyID: "mk-1"}), store.ErrConflict)
+	ids, err = s.MasterKeyIDs(c)
+	must(t, err)
+	if len(ids) != 1 || ids["mk-2"] != 3 {
+		t.Fatalf("MasterKeyIDs after the rotation = %v", ids)
+	}
 	_, err = s.GetDataKey(c, b.ID, k1.ID)
 	wantErr(t, err, store.ErrNotFound)
-	_, err = s.CurrentDataKey(c, b.ID)
-	wantErr(t, err, store.ErrNotFound)
 	wantErr(t, s.RewrapDataKey(c, b.ID, k1.ID, []byte("x"), "mk-3"), store.ErrNotFound)
-	wantErr(t, s.CreateDataKey(c, &store.DataKey{WorkspaceID: a.ID, ID: "dk-2", Wrapped: []byte("x"), MasterKeyID: "m"}), store.ErrConflict)
+	wantErr(t, s.CreateDataKey(c, &store.DataKey{WorkspaceID: a.ID, ID: "dk-2", Wrapped: []byte("x"), MasterKeyID: "mk-2"}), store.ErrConflict)
 	wantErr(t, s.CreateDataKey(c, &store.DataKey{WorkspaceID: a.ID, MasterKeyID: "m"}), store.ErrInvalid)
 }
 

@@ -129,11 +129,19 @@ func (s *Store) CreateDataKey(ctx context.Context, k *store.DataKey) error {
 		if err := tx.lockWorkspace(ctx, k.WorkspaceID); err != nil {
 			return err
 		}
+		var other string
+		err := tx.q.QueryRow(ctx, `SELECT master_key_id FROM data_keys WHERE master_key_id <> ? LIMIT 1`, k.MasterKeyID).Scan(&other)
+		switch {
+		case err == nil:
+			return errf(store.ErrConflict, "create data key: the data keys are wrapped by master key %s, not %s (was the master key rotated?)", other, k.MasterKeyID)
+		case !errors.Is(err, store.ErrNotFound):
+			return tx.wrap("create data key", err)
+		}
 		var seq sql.NullInt64
 		if err := tx.q.QueryRow(ctx, `SELECT MAX(seq) FROM data_keys WHERE workspace_id = ?`, k.WorkspaceID).Scan(&seq); err != nil {
 			return tx.wrap("create data key", err)
 		}
-		_, err := tx.q.Exec(ctx, `INSERT INTO data_keys (`+dataKeyCols+`, seq) VALUES (?, ?, ?, ?, ?, ?)`,
+		_, err = tx.q.Exec(ctx, `INSERT INTO data_keys (`+dataKeyCols+`, seq) VALUES (?, ?, ?, ?, ?, ?)`,
 			k.WorkspaceID, k.ID, k.Wrapped, k.MasterKeyID, ts(k.CreatedAt), seq.Int64+1)
 		return tx.wrap("create data key", err)
 	})
@@ -185,4 +193,23 @@ func (s *Store) RewrapDataKey(ctx context.Context, workspaceID, id string, wrapp
 		}
 		return nil
 	})
+}
+
+// MasterKeyIDs implements store.DataKeyStore.
+func (s *Store) MasterKeyIDs(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.q.Query(ctx, `SELECT master_key_id, COUNT(*) FROM data_keys GROUP BY master_key_id`)
+	if err != nil {
+		return nil, s.wrap("master key ids", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, s.wrap("master key ids", err)
+		}
+		out[id] = n
+	}
+	return out, s.wrap("master key ids", rows.Err())
 }
