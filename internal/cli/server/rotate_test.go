@@ -47,6 +47,26 @@ func serve(t *testing.T, opts *Options) (url, admin string, stop func(), err err
 	}
 }
 
+// createWorkspace starts a server on dir, creates a workspace through the
+// API (which creates its data key and signing secret) and stops it.
+func createWorkspace(t *testing.T, dir string, getenv func(string) string) *client.CreatedWorkspace {
+	t.Helper()
+	url, admin, stop, err := serve(t, &Options{DataDir: dir, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	c, err := client.New(url, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.CreateWorkspace(t.Context(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
+}
+
 // signingSecret opens the workspace's stored signing secret with mk, as a
 // server holding mk would.
 func signingSecret(t *testing.T, dir, ws string, mk *vault.MasterKey) (string, error) {
@@ -78,19 +98,7 @@ func signingSecret(t *testing.T, dir, ws string, mk *vault.MasterKey) (string, e
 func TestRotateMasterKeyCommand(t *testing.T) {
 	dir := t.TempDir()
 	noEnv := func(string) string { return "" }
-	url, admin, stop, err := serve(t, &Options{DataDir: dir, Getenv: noEnv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(url, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, err := c.CreateWorkspace(t.Context(), "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop()
+	created := createWorkspace(t, dir, noEnv)
 	keyFile := filepath.Join(dir, "master.key")
 	oldKey, err := vault.ReadMasterKeyFile(keyFile)
 	if err != nil {
@@ -134,7 +142,7 @@ func TestRotateMasterKeyCommand(t *testing.T) {
 	}
 
 	// The server starts with the new key file, and not with the old key.
-	_, _, stop, err = serve(t, &Options{DataDir: dir, Getenv: noEnv})
+	_, _, stop, err := serve(t, &Options{DataDir: dir, Getenv: noEnv})
 	if err != nil {
 		t.Fatalf("start with the new key: %v", err)
 	}
@@ -155,19 +163,7 @@ func TestRotateMasterKeyCommand(t *testing.T) {
 func TestRotateMasterKeyResume(t *testing.T) {
 	dir := t.TempDir()
 	noEnv := func(string) string { return "" }
-	url, admin, stop, err := serve(t, &Options{DataDir: dir, Getenv: noEnv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(url, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, err := c.CreateWorkspace(t.Context(), "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop()
+	created := createWorkspace(t, dir, noEnv)
 	keyFile := filepath.Join(dir, "master.key")
 	oldKey, err := vault.ReadMasterKeyFile(keyFile)
 	if err != nil {
@@ -219,19 +215,7 @@ func TestRotateMasterKeyFromEnv(t *testing.T) {
 		}
 		return ""
 	}
-	url, admin, stop, err := serve(t, &Options{DataDir: dir, Getenv: getenv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(url, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, err := c.CreateWorkspace(t.Context(), "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop()
+	created := createWorkspace(t, dir, getenv)
 
 	ios, _, stdout, _ := iostreams.Test()
 	opts := &RotateOptions{Options: Options{IO: ios, DataDir: dir, Getenv: getenv}, Output: cmdutil.FormatText}
