@@ -124,9 +124,8 @@ admin=$(grep -o 'adm_[a-z2-7]*' "$work/server.log" | head -n 1)
 echo "server at $url (the admin credential was printed once, on first start)"
 printf '%s\n' "$admin" | forge login --server "$url" --credential-stdin
 created=$(forge workspace create acme -o json 2>/dev/null)
-ws=$(printf '%s' "$created" | sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | head -n 1)
 key=$(printf '%s' "$created" | sed -n 's/.*"apiKey": "\([^"]*\)".*/\1/p')
-printf '%s\n' "$key" | forge login --server "$url" --workspace "$ws" --credential-stdin
+printf '%s\n' "$key" | forge login --server "$url" --credential-stdin
 run forge subject create cus_42 --display-name "Acme Ltd"
 run forge registry push
 run forge ext push dist/daily-report-0.1.0 --subject cus_42

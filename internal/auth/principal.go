@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/forgehq/forge/internal/store"
 )
@@ -60,6 +61,9 @@ type Principal struct {
 	CredentialID string
 	// Admin is the operator: every permission in every workspace.
 	Admin bool
+	// ExpiresAt is when a build token stops working; zero for credentials
+	// that do not expire (the admin credential, API keys).
+	ExpiresAt time.Time
 }
 
 // Can reports whether p holds perm. Unknown permissions and kinds that do not

@@ -28,6 +28,7 @@ var openapiYAML []byte
 // Who may call an operation: the x-forge-permission of the OpenAPI document.
 const (
 	permPublic = "public" // no credential
+	permAny    = "any"    // any valid credential; the operation only describes the caller
 	permAdmin  = "admin"  // the admin credential only
 	permKey    = "key"    // a workspace API key only
 	permRead   = "read"   // auth.PermRead (API keys, build tokens with read)
@@ -130,7 +131,7 @@ func (s *Server) routes() error {
 			}
 			o.perm, _ = op.Extensions["x-forge-permission"].(string)
 			switch o.perm {
-			case permPublic, permAdmin, permKey, permRead, permBuild, permManage:
+			case permPublic, permAdmin, permKey, permRead, permBuild, permManage, permAny:
 			default:
 				return fmt.Errorf("server: operation %s has no valid x-forge-permission", op.OperationID)
 			}
@@ -144,6 +145,11 @@ func (s *Server) routes() error {
 				if p.Value != nil && p.Value.In == openapi3.ParameterInPath {
 					o.params = append(o.params, p.Value.Name)
 				}
+			}
+			// An operation any credential may call skips the scope and
+			// permission checks, so it must not address a resource.
+			if o.perm == permAny && (len(item.Parameters)+len(op.Parameters) > 0 || o.hasBody) {
+				return fmt.Errorf("server: operation %s (x-forge-permission: any) takes parameters or a body; it may only describe the caller", op.OperationID)
 			}
 			fast, err := fastPathValidator(append(item.Parameters, op.Parameters...), o.hasBody)
 			if err != nil {
@@ -269,7 +275,7 @@ func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 		}
 		return auth.Principal{
 			Kind: auth.KindBuildToken, WorkspaceID: t.WorkspaceID, SubjectID: t.SubjectID,
-			Permissions: t.Permissions, CredentialID: t.ID,
+			Permissions: t.Permissions, CredentialID: t.ID, ExpiresAt: t.ExpiresAt,
 		}, nil
 	}
 	return auth.Principal{}, unauthorized("a signing secret does not authenticate requests")
@@ -284,10 +290,15 @@ func lookupErr(err, notFound error) error {
 
 // authorize applies the workspace and subject scopes, then the permission.
 // Outside its scope a credential sees 404, exactly like a missing resource
-// (invariant 1); inside it, a missing permission is 403.
+// (invariant 1); inside it, a missing permission is 403. An operation of
+// any valid credential has nothing to scope (routes refuses one with
+// parameters): it only describes the caller.
 func authorize(o *operation, c *call) error {
 	p := c.p
 	forbidden := func(detail string) error { return &problem{Status: http.StatusForbidden, Detail: detail} }
+	if o.perm == permAny {
+		return nil
+	}
 	if p.Admin {
 		if o.perm == permAdmin || o.admin {
 			return nil

@@ -20,11 +20,12 @@
 //  2. scope: a {ws} outside the credential's workspace, or a {subject}
 //     other than a build token's own, is 404, exactly like a missing
 //     resource (invariant 1);
-//  3. permission, from the operation's x-forge-permission: public, admin,
-//     key (a workspace API key only: approve, reject, enable, disable,
-//     rollback, keys, tokens, subjects, events, registry push, audit), or
-//     the build-token permission read, build or manage (secrets and
-//     config); a missing one is 403;
+//  3. permission, from the operation's x-forge-permission: public, any
+//     (any valid credential: GET /v1/whoami, which takes no parameters and
+//     describes only the caller), admin, key (a workspace API key only:
+//     approve, reject, enable, disable, rollback, keys, tokens, subjects,
+//     events, registry push, audit), or the build-token permission read,
+//     build or manage (secrets and config); a missing one is 403;
 //  4. body: application/json only (415), capped (413; the operation's
 //     x-forge-max-body or Deps.MaxBodyBytes), well-formed JSON (400);
 //  5. validation against the document with kin-openapi's openapi3filter:

@@ -20,6 +20,7 @@ func (s *Server) handlers() map[string]handlerFunc {
 		"getHealth":           s.getHealth,
 		"getReady":            s.getReady,
 		"getOpenAPI":          s.getOpenAPI,
+		"whoAmI":              s.whoAmI,
 		"createWorkspace":     s.createWorkspace,
 		"listWorkspaces":      s.listWorkspaces,
 		"getWorkspace":        s.getWorkspace,
@@ -111,6 +112,15 @@ func (s *Server) getOpenAPI(w http.ResponseWriter, _ *http.Request, _ *call) err
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(s.api.json)
+	return nil
+}
+
+// --- the caller ------------------------------------------------------------------
+
+// whoAmI describes the request's credential from its principal alone: it
+// reads nothing else, so it cannot tell a caller anything but itself.
+func (s *Server) whoAmI(w http.ResponseWriter, _ *http.Request, c *call) error {
+	s.writeJSON(w, http.StatusOK, callerOf(c.p))
 	return nil
 }
 

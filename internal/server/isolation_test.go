@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"net/http"
 	"sort"
 	"strings"
@@ -69,7 +70,9 @@ func (e *env) call(op servedOp, s setup, cred string) *resp {
 
 // TestIsolation: every operation of the served document, called with
 // workspace B's credentials on workspace A's resources, is 404 (403 for
-// the admin-only ones), and changes nothing in A.
+// the admin-only ones), and changes nothing in A. An operation any
+// credential may call has no parameters to point at A: it answers with
+// B's own credential and nothing of A's.
 func TestIsolation(t *testing.T) {
 	for _, driver := range drivers() {
 		t.Run(driver, func(t *testing.T) {
@@ -89,8 +92,22 @@ func TestIsolation(t *testing.T) {
 				if op.perm == permPublic {
 					continue
 				}
+				if op.perm == permAny && strings.Contains(op.path, "{") {
+					t.Fatalf("%s (%s %s) is callable by any credential but addresses a resource", op.id, op.method, op.path)
+				}
 				for name, cred := range map[string]string{"key": b.ws.key, "token": b.token, "token-same-subject-id": bTok} {
 					r := e.call(op, a, cred)
+					if op.perm == permAny {
+						if r.status != http.StatusOK || !bytes.Contains(r.body, []byte(b.ws.id)) {
+							t.Errorf("%s with B's %s: %d, want 200 naming B's workspace\n%s", op.id, name, r.status, r.body)
+						}
+						for what, v := range map[string]string{"workspace id": a.ws.id, "key id": a.keyID, "token id": a.tokenID, "key": a.ws.key, "token": a.token, "signing secret": a.ws.signing} {
+							if bytes.Contains(r.body, []byte(v)) {
+								t.Errorf("%s with B's %s tells A's %s\n%s", op.id, name, what, r.body)
+							}
+						}
+						continue
+					}
 					want := http.StatusNotFound
 					if op.perm == permAdmin {
 						want = http.StatusForbidden
@@ -138,6 +155,12 @@ func TestBuildTokenScope(t *testing.T) {
 			}
 		}
 		switch op.perm {
+		case permAny:
+			for name, cred := range map[string]string{"token": s.token, "read-only token": readOnly, "admin": e.admin} {
+				if r := e.call(op, s, cred); r.status != http.StatusOK {
+					t.Errorf("%s with the %s: %d, want 200\n%s", op.id, name, r.status, r.body)
+				}
+			}
 		case permKey, permAdmin:
 			if r := e.call(op, s, s.token); r.status != http.StatusForbidden {
 				t.Errorf("%s with a build token (build, read, manage) on its own subject: %d, want 403\n%s", op.id, r.status, r.body)

@@ -5,12 +5,33 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/forgehq/forge/internal/auth"
 	"github.com/forgehq/forge/internal/store"
 	"github.com/forgehq/forge/pkg/client"
 )
 
 // The JSON shapes of the API, as the OpenAPI document describes them, are
 // the public client's types: one definition for both ends of the wire.
+
+type callerJSON = client.Caller
+
+// callerOf describes principal p: permissions are absent for the admin
+// credential, all of them for an API key without a list.
+func callerOf(p auth.Principal) callerJSON {
+	out := callerJSON{Kind: client.CredentialKind(p.Kind), CredentialID: p.CredentialID, Workspace: p.WorkspaceID, ExpiresAt: optTime(p.ExpiresAt)}
+	switch p.Kind {
+	case auth.KindAPIKey:
+		perms := p.Permissions
+		if len(perms) == 0 {
+			perms = auth.AllPermissions()
+		}
+		out.Permissions = permissionsOf(perms)
+	case auth.KindBuildToken:
+		out.Subject = p.SubjectID
+		out.Permissions = permissionsOf(p.Permissions)
+	}
+	return out
+}
 
 type workspaceJSON = client.Workspace
 

@@ -24,6 +24,18 @@ func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
 	return c.doRaw(ctx, http.MethodGet, "/v1/openapi.json", nil, nil, http.StatusOK)
 }
 
+// --- the caller -------------------------------------------------------------
+
+// WhoAmI describes the client's credential (GET /v1/whoami): its kind, id,
+// workspace and, for a build token, subject, permissions and expiry. Any
+// valid credential may call it; an unknown, revoked or expired one is
+// ErrUnauthorized.
+func (c *Client) WhoAmI(ctx context.Context) (*Caller, error) {
+	var out Caller
+	err := c.do(ctx, http.MethodGet, "/v1/whoami", nil, nil, &out, http.StatusOK)
+	return ptr(&out, err)
+}
+
 // --- workspaces -------------------------------------------------------------
 
 // CreateWorkspace creates a workspace (admin credential).

@@ -76,6 +76,9 @@ func TestContract(t *testing.T) {
 	if _, err := anon.ListWorkspaces(ctx); !errors.Is(err, client.ErrUnauthorized) {
 		t.Fatalf("no credential: %v, want ErrUnauthorized", err)
 	}
+	if _, err := anon.WhoAmI(ctx); !errors.Is(err, client.ErrUnauthorized) {
+		t.Fatalf("WhoAmI without a credential: %v, want ErrUnauthorized", err)
+	}
 
 	admin := newClient(t, srv.URL, srv.Admin)
 	created := must(admin.CreateWorkspace(ctx, "acme"))(t)
@@ -83,6 +86,9 @@ func TestContract(t *testing.T) {
 		t.Fatalf("created workspace: %+v", created)
 	}
 	ws := created.Workspace.ID
+	if me := must(admin.WhoAmI(ctx))(t); me.Kind != client.CredentialAdmin || me.CredentialID == "" || me.Workspace != "" || me.Permissions != nil || me.ExpiresAt != nil {
+		t.Fatalf("admin WhoAmI: %+v", me)
+	}
 	list := must(admin.ListWorkspaces(ctx))(t)
 	if len(list) != 1 || list[0].ID != ws || list[0].Name != "acme" {
 		t.Fatalf("workspaces: %+v", list)
@@ -105,6 +111,10 @@ func TestContract(t *testing.T) {
 	keys := must(key.ListAPIKeys(ctx, ws))(t)
 	if len(keys) != 2 {
 		t.Fatalf("keys: %+v", keys)
+	}
+	if me := must(newClient(t, srv.URL, second.APIKey).WhoAmI(ctx))(t); me.Kind != client.CredentialAPIKey || me.CredentialID != second.Key.ID ||
+		me.Workspace != ws || len(me.Permissions) != 3 || me.Subject != "" || me.ExpiresAt != nil {
+		t.Fatalf("API key WhoAmI: %+v", me)
 	}
 	rot := must(key.RotateSigningSecret(ctx, ws))(t)
 	if !strings.HasPrefix(rot.SigningSecret, "cws_") || rot.SigningSecret == created.SigningSecret || rot.PreviousExpiresAt == nil {
@@ -164,6 +174,10 @@ func TestContract(t *testing.T) {
 
 	// The build token pushes; the API key reviews.
 	build := newClient(t, srv.URL, tok.BuildToken)
+	if me := must(build.WhoAmI(ctx))(t); me.Kind != client.CredentialBuildToken || me.CredentialID != tok.Token.ID || me.Workspace != ws ||
+		me.Subject != subject || len(me.Permissions) != 3 || me.ExpiresAt == nil || !me.ExpiresAt.Equal(tok.Token.ExpiresAt) {
+		t.Fatalf("build token WhoAmI: %+v", me)
+	}
 	const ext = "invoice-digest"
 	pushed := must(build.PushExtension(ctx, ws, subject, pushRequest(t, ext, "1.0.0", "")))(t)
 	if pushed.Version.Version != 1 || pushed.Version.State != client.StatePendingApproval || pushed.Extension.Name != ext {
@@ -282,6 +296,9 @@ func TestContract(t *testing.T) {
 	}
 	if _, err := build.ListExtensions(ctx, ws, subject); !errors.Is(err, client.ErrUnauthorized) {
 		t.Fatalf("revoked token: %v, want ErrUnauthorized", err)
+	}
+	if _, err := build.WhoAmI(ctx); !errors.Is(err, client.ErrUnauthorized) {
+		t.Fatalf("WhoAmI of a revoked token: %v, want ErrUnauthorized", err)
 	}
 	if err := key.RevokeAPIKey(ctx, ws, second.Key.ID); err != nil {
 		t.Fatal(err)

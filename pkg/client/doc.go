@@ -5,7 +5,9 @@
 // A Client holds the server's base URL and one credential: the operator's
 // admin credential (adm_…), a workspace API key (cwa_…) or a build token
 // (atk_…). Every method takes a context and maps one operation of the
-// OpenAPI document the server serves at GET /v1/openapi.json.
+// OpenAPI document the server serves at GET /v1/openapi.json. WhoAmI tells
+// what the credential is: its kind, its workspace, and for a build token its
+// subject, permissions and expiry.
 //
 //	c, err := client.New("https://forge.example.com", os.Getenv("FORGE_CREDENTIAL"))
 //	if err != nil {

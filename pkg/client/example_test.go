@@ -41,3 +41,23 @@ func Example() {
 		}
 	}
 }
+
+// A CI job given only a credential finds its workspace, and how long a
+// build token has left.
+func ExampleClient_WhoAmI() {
+	ctx := context.Background()
+	c, err := client.New("https://forge.example.com", "atk_…")
+	if err != nil {
+		log.Fatal(err)
+	}
+	me, err := c.WhoAmI(ctx)
+	if errors.Is(err, client.ErrUnauthorized) {
+		log.Fatal("the credential is unknown, revoked or expired")
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(me.Kind, me.Workspace)
+	if me.Kind == client.CredentialBuildToken {
+		fmt.Printf("acts for %s with %v until %s\n", me.Subject, me.Permissions, me.ExpiresAt.Format(time.RFC3339))
+	}
+}

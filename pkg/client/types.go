@@ -8,6 +8,38 @@ import (
 // The request and response types mirror the schemas of the OpenAPI
 // document (GET /v1/openapi.json).
 
+// CredentialKind is the kind of a credential, named as audit records name
+// their actors ("api-key:<id>").
+type CredentialKind string
+
+// The kinds of credentials that authenticate requests.
+const (
+	CredentialAdmin      CredentialKind = "admin"       // adm_…, the operator's
+	CredentialAPIKey     CredentialKind = "api-key"     // cwa_…, a workspace API key
+	CredentialBuildToken CredentialKind = "build-token" // atk_…, one subject's build token
+)
+
+// Caller describes the credential a client authenticates with (never the
+// credential itself).
+type Caller struct {
+	Kind CredentialKind `json:"kind"`
+	// CredentialID is the credential's store id: the id of the API key or
+	// build token in the listings, the actor's id in audit records.
+	CredentialID string `json:"credentialId"`
+	// Workspace is the credential's workspace id; empty for the admin
+	// credential.
+	Workspace string `json:"workspace,omitempty"`
+	// Subject is the one subject a build token acts for; empty otherwise.
+	Subject string `json:"subject,omitempty"`
+	// Permissions are what the credential may do in its workspace (an API
+	// key holds all three); nil for the admin credential, which manages
+	// workspaces only.
+	Permissions []Permission `json:"permissions,omitempty"`
+	// ExpiresAt is when a build token stops working; nil for credentials
+	// that do not expire.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
 // Workspace is a host: the multi-tenancy boundary.
 type Workspace struct {
 	ID        string    `json:"id"`

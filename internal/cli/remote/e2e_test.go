@@ -133,8 +133,9 @@ func TestWorkflow(t *testing.T) {
 		t.Fatalf("workspace list: %s", r.out)
 	}
 
-	// The host developer logs in with the API key.
-	c.ok(created.APIKey, loginCmd, "--server", srv.URL, "--workspace", ws, "--credential-stdin")
+	// The host developer logs in with the API key; the server tells its
+	// workspace.
+	c.ok(created.APIKey, loginCmd, "--server", srv.URL, "--credential-stdin")
 	if r = c.ok("", wsCmd, "show"); !strings.Contains(r.out, "acme") {
 		t.Fatalf("workspace show: %s", r.out)
 	}

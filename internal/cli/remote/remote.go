@@ -125,7 +125,7 @@ type Conn struct {
 // saying how to set one.
 func (c *Conn) Workspace() (string, error) {
 	if c.workspace == "" {
-		return "", cmdutil.FlagErrorf("no workspace: run forge login --workspace ID, or set %s", EnvWorkspace)
+		return "", cmdutil.FlagErrorf("no workspace: run forge login with a workspace API key or build token (or --workspace ID with the admin credential), or set %s", EnvWorkspace)
 	}
 	return c.workspace, nil
 }
