@@ -209,7 +209,7 @@ func (e *env) do(method, path, cred string, body any) *resp {
 	}
 	_, _ = e.seen.Write(b)
 	_, _ = e.seen.Write([]byte("\n"))
-	if res.StatusCode >= 500 && path != "/readyz" { // readiness answers 503 by design
+	if res.StatusCode >= 500 {
 		e.t.Errorf("%s %s: %d (never a 5xx)\n%s", method, path, res.StatusCode, b)
 	}
 	if res.StatusCode >= 400 && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {

@@ -68,7 +68,6 @@ func RotateMasterKey(ctx context.Context, st store.Store, from, to *vault.Master
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	err := st.Transaction(ctx, func(tx store.Store) error {
-		r.Workspaces, r.DataKeys, r.Already = 0, 0, 0
 		wss, err := tx.ListWorkspaces(ctx)
 		if err != nil {
 			return err

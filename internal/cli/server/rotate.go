@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -111,33 +110,27 @@ func RunRotateMasterKey(ctx context.Context, opts *RotateOptions) error {
 	if err != nil {
 		return err
 	}
-	installed := ""
+	newKeyAt := pending // where the new key is when the command ends
 	if keyFile != "" {
 		if err := vault.ReplaceMasterKeyFile(pending, keyFile); err != nil {
 			return fmt.Errorf("the data keys are re-wrapped under the new master key %s, which is in %s, but replacing %s failed: %w (move it into place by hand)",
 				next.ID, pending, keyFile, err)
 		}
-		installed = keyFile
+		newKeyAt = keyFile
 	}
 	if opts.Output == cmdutil.FormatJSON {
-		out := struct {
+		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			apiserver.Rotation
 			KeyFile string `json:"keyFile"`
-		}{rot, pending}
-		if installed != "" {
-			out.KeyFile = installed
-		}
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		}{rot, newKeyAt})
 	}
 	w := opts.IO.Out
 	fmt.Fprintf(w, "Re-wrapped %d data keys of %d workspaces under master key %s (was %s).\n", rot.DataKeys, rot.Workspaces, rot.To, rot.From)
 	if rot.Already > 0 {
 		fmt.Fprintf(w, "%d data keys were already wrapped under it (an earlier, interrupted rotation).\n", rot.Already)
 	}
-	if installed != "" {
-		fmt.Fprintf(w, "%s now holds the new master key. Start the servers again.\n", installed)
+	if keyFile != "" {
+		fmt.Fprintf(w, "%s now holds the new master key. Start the servers again.\n", keyFile)
 		return nil
 	}
 	fmt.Fprintf(w, "The new master key is in %s: set FORGE_MASTER_KEY to its content for every server, start them, then delete the file.\n", pending)
