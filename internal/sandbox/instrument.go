@@ -19,19 +19,6 @@ const stopExport = "forge.sandbox.stop"
 // 16384: the cost is flat from 4096 up.
 const defaultBudget = 4096
 
-// Section ids of the WebAssembly binary format used by the rewriter.
-const (
-	secCustom = 0
-	secGlobal = 6
-	secExport = 7
-	secCode   = 10
-)
-
-// sectionRank orders the non-custom sections as the binary format requires
-// (the tag section of the exception-handling proposal sits between memory
-// and global, the data count section between element and code).
-var sectionRank = map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
-
 // yieldImport returns the function index of the module's import of
 // wasi_snapshot_preview1.sched_yield () -> i32, if it has one.
 func yieldImport(m *wasm.Module) (uint32, bool) {
@@ -113,23 +100,27 @@ func rewrite(b []byte, m *wasm.Module, init int32, export bool, check func(globa
 			return nil, errors.New("imported globals are not supported")
 		}
 	}
+	// globalCount is the module's number of globals, the index of the new
+	// one; globalHead is the length of its encoding at the start of the
+	// global section (LEB128 may be padded, so it is not re-encoded).
 	var globalCount uint32
+	globalHead := 0
 	hasCode := false
 	for _, s := range m.Sections {
 		if s.Offset < 0 || s.Offset+int64(s.Size) > int64(len(b)) {
 			return nil, errors.New("section out of bounds")
 		}
 		switch s.ID {
-		case secGlobal:
-			n, _, err := readU32(b[s.Offset : s.Offset+int64(s.Size)])
+		case wasm.SectionGlobal:
+			n, k, err := wasm.ReadU32(b[s.Offset : s.Offset+int64(s.Size)])
 			if err != nil {
 				return nil, fmt.Errorf("global section: %w", err)
 			}
 			if n == ^uint32(0) {
 				return nil, errors.New("too many globals")
 			}
-			globalCount = n
-		case secCode:
+			globalCount, globalHead = n, k
+		case wasm.SectionCode:
 			hasCode = true
 		}
 	}
@@ -149,23 +140,22 @@ func rewrite(b []byte, m *wasm.Module, init int32, export bool, check func(globa
 	}
 	for _, s := range m.Sections {
 		contents := b[s.Offset : s.Offset+int64(s.Size)]
-		if s.ID != secCustom && !wroteGlobal && sectionRank[s.ID] > sectionRank[secGlobal] {
-			writeSection(secGlobal, append(appendU32(nil, 1), newGlobal...))
+		if s.ID != wasm.SectionCustom && !wroteGlobal && wasm.SectionOrder(s.ID) > wasm.SectionOrder(wasm.SectionGlobal) {
+			writeSection(wasm.SectionGlobal, append(appendU32(nil, 1), newGlobal...))
 			wroteGlobal = true
 		}
 		switch s.ID {
-		case secGlobal:
-			n, k, _ := readU32(contents)
-			c := appendU32(nil, n+1)
-			c = append(c, contents[k:]...)
-			writeSection(secGlobal, append(c, newGlobal...))
+		case wasm.SectionGlobal:
+			c := appendU32(nil, globalCount+1)
+			c = append(c, contents[globalHead:]...)
+			writeSection(wasm.SectionGlobal, append(c, newGlobal...))
 			wroteGlobal = true
-		case secExport:
+		case wasm.SectionExport:
 			if !export {
 				writeSection(s.ID, contents)
 				break
 			}
-			n, k, err := readU32(contents)
+			n, k, err := wasm.ReadU32(contents)
 			if err != nil {
 				return nil, fmt.Errorf("export section: %w", err)
 			}
@@ -174,13 +164,13 @@ func rewrite(b []byte, m *wasm.Module, init int32, export bool, check func(globa
 			c = appendU32(c, uint32(len(stopExport)))
 			c = append(c, stopExport...)
 			c = append(c, byte(wasm.KindGlobal))
-			writeSection(secExport, appendU32(c, globalCount))
-		case secCode:
+			writeSection(wasm.SectionExport, appendU32(c, globalCount))
+		case wasm.SectionCode:
 			c, err := instrumentCode(contents, probe)
 			if err != nil {
 				return nil, fmt.Errorf("code section: %w", err)
 			}
-			writeSection(secCode, c)
+			writeSection(wasm.SectionCode, c)
 		default:
 			writeSection(s.ID, contents)
 		}
@@ -194,7 +184,7 @@ func rewrite(b []byte, m *wasm.Module, init int32, export bool, check func(globa
 // instrumentCode rewrites the code section contents, inserting check at the
 // start of each body and after each loop's block type.
 func instrumentCode(c, check []byte) ([]byte, error) {
-	n, k, err := readU32(c)
+	n, k, err := wasm.ReadU32(c)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +292,7 @@ func (r *codeReader) byte1() (byte, error) {
 }
 
 func (r *codeReader) u32() (uint32, error) {
-	v, k, err := readU32(r.b[r.pos:])
+	v, k, err := wasm.ReadU32(r.b[r.pos:])
 	r.pos += k
 	return v, err
 }
@@ -373,7 +363,7 @@ func (r *codeReader) valType() error {
 	if err != nil {
 		return err
 	}
-	if isValType(c) {
+	if wasm.ValType(c).Valid() {
 		return nil
 	}
 	return fmt.Errorf("unsupported value type 0x%02x", c)
@@ -383,21 +373,11 @@ func (r *codeReader) blockType() error {
 	if r.pos >= len(r.b) {
 		return errTruncated
 	}
-	if c := r.b[r.pos]; c == 0x40 || isValType(c) {
+	if c := r.b[r.pos]; c == 0x40 || wasm.ValType(c).Valid() {
 		r.pos++
 		return nil
 	}
 	return r.leb() // s33 type index
-}
-
-// isValType reports whether c is a value type wazero accepts (the core
-// numeric types, v128 and the two reference types).
-func isValType(c byte) bool {
-	switch c {
-	case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
-		return true
-	}
-	return false
 }
 
 // instr skips one instruction. It knows exactly the instruction set of the
@@ -521,21 +501,6 @@ func (r *codeReader) prefixFD() error {
 		return r.skip(1)
 	}
 	return nil
-}
-
-func readU32(b []byte) (uint32, int, error) {
-	var v uint32
-	for i := 0; i < 5; i++ {
-		if i >= len(b) {
-			return 0, i, errTruncated
-		}
-		c := b[i]
-		v |= uint32(c&0x7f) << (7 * i)
-		if c&0x80 == 0 {
-			return v, i + 1, nil
-		}
-	}
-	return 0, 5, errors.New("LEB128 u32 too long")
 }
 
 func appendU32(b []byte, v uint32) []byte {

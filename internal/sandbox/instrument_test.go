@@ -48,6 +48,19 @@ func TestInstrument(t *testing.T) {
 	if _, err := instrumentStopFlag(bad, bm); err == nil || !strings.Contains(err.Error(), "unsupported opcode 0x06") {
 		t.Errorf("err = %v", err)
 	}
+
+	// A u32 immediate whose LEB128 encoding overflows 32 bits is refused
+	// (wasm.ReadU32), not truncated: here the sub-opcode of
+	// i32.trunc_sat_f32_s, 0xfc 0, padded to five bytes with bit 32 set.
+	a, ret32 = abiModule(1, nil)
+	a.export("forge_on_x", 0, a.fn(ret32, nil, 0x43, 0, 0, 0, 0, 0xfc, 0x80, 0x80, 0x80, 0x80, 0x10))
+	bad = a.bytes()
+	if bm, err = wasm.ReadModule(bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := instrumentStopFlag(bad, bm); err == nil || !strings.Contains(err.Error(), "LEB128 overflows 32 bits") {
+		t.Errorf("err = %v", err)
+	}
 }
 
 // FuzzInstrument: the rewriters never panic on a module that parses (they

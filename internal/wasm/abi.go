@@ -153,11 +153,7 @@ type Violation struct {
 	Module string // import module; empty for exports
 	Name   string
 	Kind   ExternKind
-	// Got and Want are the actual and expected signatures for a wrongly
-	// typed function.
-	Got, Want *FuncType
-	Reason    string
-	Offset    int64
+	Reason string
 }
 
 func (v Violation) String() string {
@@ -192,7 +188,7 @@ func forbiddenReason(module, name string) string {
 func CheckImports(m *Module) []Violation {
 	var out []Violation
 	for _, imp := range m.Imports {
-		v := Violation{Import: true, Module: imp.Module, Name: imp.Name, Kind: imp.Kind, Offset: imp.Offset}
+		v := Violation{Import: true, Module: imp.Module, Name: imp.Name, Kind: imp.Kind}
 		f := LookupFunc(imp.Module, imp.Name)
 		switch {
 		case f == nil:
@@ -200,7 +196,6 @@ func CheckImports(m *Module) []Violation {
 		case imp.Kind != KindFunc:
 			v.Reason = fmt.Sprintf("must be imported as a function, not a %s", imp.Kind)
 		case !imp.Type.Equal(&f.Type):
-			v.Got, v.Want = imp.Type, &f.Type
 			v.Reason = fmt.Sprintf("signature %s, want %s", imp.Type, &f.Type)
 		default:
 			continue
@@ -238,28 +233,24 @@ func Triggers(m *Module) []string {
 // command), and any other name in the reserved forge_ namespace.
 func CheckExports(m *Module) []Violation {
 	var out []Violation
-	bad := func(e *Export, name string, kind ExternKind, reason string) {
-		v := Violation{Name: name, Kind: kind, Reason: reason}
-		if e != nil {
-			v.Offset = e.Offset
-		}
-		out = append(out, v)
+	bad := func(name string, kind ExternKind, reason string) {
+		out = append(out, Violation{Name: name, Kind: kind, Reason: reason})
 	}
 	checkFunc := func(name string, want *FuncType) {
 		e := m.Export(name)
 		switch {
 		case e == nil:
-			bad(nil, name, KindFunc, "missing")
+			bad(name, KindFunc, "missing")
 		case e.Kind != KindFunc:
-			bad(e, name, e.Kind, "must be a function")
+			bad(name, e.Kind, "must be a function")
 		case !e.Type.Equal(want):
-			bad(e, name, e.Kind, fmt.Sprintf("signature %s, want %s", e.Type, want))
+			bad(name, e.Kind, fmt.Sprintf("signature %s, want %s", e.Type, want))
 		}
 	}
 	if e := m.Export(ExportMemory); e == nil {
-		bad(nil, ExportMemory, KindMemory, "missing")
+		bad(ExportMemory, KindMemory, "missing")
 	} else if e.Kind != KindMemory {
-		bad(e, ExportMemory, e.Kind, "must be a memory")
+		bad(ExportMemory, e.Kind, "must be a memory")
 	}
 	checkFunc(ExportInitialize, &InitializeType)
 	checkFunc(ExportABIVersion, &ABIVersionType)
@@ -268,26 +259,26 @@ func CheckExports(m *Module) []Violation {
 		e := &m.Exports[i]
 		switch {
 		case e.Name == "_start":
-			bad(e, e.Name, e.Kind, "modules must be WASI reactors (-buildmode=c-shared), not commands")
+			bad(e.Name, e.Kind, "modules must be WASI reactors (-buildmode=c-shared), not commands")
 		case e.Name == ExportABIVersion:
 		case strings.HasPrefix(e.Name, TriggerExportPrefix):
 			t := strings.TrimPrefix(e.Name, TriggerExportPrefix)
 			switch {
 			case !ValidTrigger(t):
-				bad(e, e.Name, e.Kind, "invalid trigger name (want ^[a-z][a-z0-9_]{0,62}$)")
+				bad(e.Name, e.Kind, "invalid trigger name (want ^[a-z][a-z0-9_]{0,62}$)")
 			case e.Kind != KindFunc:
-				bad(e, e.Name, e.Kind, "must be a function")
+				bad(e.Name, e.Kind, "must be a function")
 			case !e.Type.Equal(&TriggerType):
-				bad(e, e.Name, e.Kind, fmt.Sprintf("signature %s, want %s", e.Type, &TriggerType))
+				bad(e.Name, e.Kind, fmt.Sprintf("signature %s, want %s", e.Type, &TriggerType))
 			default:
 				triggers++
 			}
 		case strings.HasPrefix(e.Name, reservedPrefix):
-			bad(e, e.Name, e.Kind, "the forge_ export namespace is reserved")
+			bad(e.Name, e.Kind, "the forge_ export namespace is reserved")
 		}
 	}
 	if triggers == 0 {
-		bad(nil, TriggerExportPrefix+"<trigger>", KindFunc, "no trigger handler exported")
+		bad(TriggerExportPrefix+"<trigger>", KindFunc, "no trigger handler exported")
 	}
 	return out
 }

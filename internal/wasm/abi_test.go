@@ -138,12 +138,12 @@ func mapsEqual[K comparable](a, b map[K]string) bool {
 
 func TestCheckImportsHandBuilt(t *testing.T) {
 	m := newModule()
-	m.section(secType, vec(
+	m.section(SectionType, vec(
 		functype([]ValType{I32, I32, I32}, nil),
 		functype([]ValType{I32, I32}, []ValType{I32}),
 		functype(nil, []ValType{I32}),
 	))
-	m.section(secImport, vec(
+	m.section(SectionImport, vec(
 		importFunc("forge", "log", 0),                                 // ok
 		importFunc("forge", "secret_get", 1),                          // ok
 		importFunc("forge", "input", 1),                               // wrong signature
@@ -174,10 +174,10 @@ func TestCheckImportsHandBuilt(t *testing.T) {
 
 func TestCheckExportsHandBuilt(t *testing.T) {
 	m := newModule()
-	m.section(secType, vec(functype(nil, []ValType{I32}), functype(nil, nil), functype([]ValType{I32}, []ValType{I32})))
-	m.section(secFunction, vec(uleb(0), uleb(1), uleb(2)))
-	m.section(secMemory, vec([]byte{0x00, 0x01}))
-	m.section(secExport, vec(
+	m.section(SectionType, vec(functype(nil, []ValType{I32}), functype(nil, nil), functype([]ValType{I32}, []ValType{I32})))
+	m.section(SectionFunction, vec(uleb(0), uleb(1), uleb(2)))
+	m.section(SectionMemory, vec([]byte{0x00, 0x01}))
+	m.section(SectionExport, vec(
 		export("_initialize", KindFunc, 0), // wrong signature
 		export("forge_on_weekly", KindFunc, 0),
 		export("forge_on_Bad", KindFunc, 0),

@@ -1,8 +1,8 @@
 package wasm
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -48,8 +48,10 @@ func (v ValType) String() string {
 	return fmt.Sprintf("valtype(0x%02x)", byte(v))
 }
 
-func validValType(b byte) bool {
-	switch ValType(b) {
+// Valid reports whether v is one of the value types above: the core numeric
+// types, v128 and the two reference types.
+func (v ValType) Valid() bool {
+	switch v {
 	case I32, I64, F32, F64, V128, FuncRef, ExternRef:
 		return true
 	}
@@ -220,36 +222,49 @@ func (e *FormatError) Error() string {
 }
 
 // Section ids of the core specification (and the exception-handling tag
-// section).
+// section), as found in Section.ID.
 const (
-	secCustom    = 0
-	secType      = 1
-	secImport    = 2
-	secFunction  = 3
-	secTable     = 4
-	secMemory    = 5
-	secGlobal    = 6
-	secExport    = 7
-	secStart     = 8
-	secElement   = 9
-	secCode      = 10
-	secData      = 11
-	secDataCount = 12
-	secTag       = 13
+	SectionCustom    = 0
+	SectionType      = 1
+	SectionImport    = 2
+	SectionFunction  = 3
+	SectionTable     = 4
+	SectionMemory    = 5
+	SectionGlobal    = 6
+	SectionExport    = 7
+	SectionStart     = 8
+	SectionElement   = 9
+	SectionCode      = 10
+	SectionData      = 11
+	SectionDataCount = 12
+	SectionTag       = 13
 )
 
-// sectionOrder is the position each known non-custom section must take.
+// sectionOrder is the position each known non-custom section must take;
+// see SectionOrder.
 var sectionOrder = [...]int{
-	secType: 1, secImport: 2, secFunction: 3, secTable: 4, secMemory: 5,
-	secTag: 6, secGlobal: 7, secExport: 8, secStart: 9, secElement: 10,
-	secDataCount: 11, secCode: 12, secData: 13,
+	SectionType: 1, SectionImport: 2, SectionFunction: 3, SectionTable: 4, SectionMemory: 5,
+	SectionTag: 6, SectionGlobal: 7, SectionExport: 8, SectionStart: 9, SectionElement: 10,
+	SectionDataCount: 11, SectionCode: 12, SectionData: 13,
 }
 
 var sectionNames = [...]string{
-	secCustom: "custom", secType: "type", secImport: "import", secFunction: "function",
-	secTable: "table", secMemory: "memory", secGlobal: "global", secExport: "export",
-	secStart: "start", secElement: "element", secCode: "code", secData: "data",
-	secDataCount: "datacount", secTag: "tag",
+	SectionCustom: "custom", SectionType: "type", SectionImport: "import", SectionFunction: "function",
+	SectionTable: "table", SectionMemory: "memory", SectionGlobal: "global", SectionExport: "export",
+	SectionStart: "start", SectionElement: "element", SectionCode: "code", SectionData: "data",
+	SectionDataCount: "datacount", SectionTag: "tag",
+}
+
+// SectionOrder returns the position a non-custom section with the given id
+// must take in a module: the binary format orders sections by this, not by
+// id (the tag section sits between memory and global, the data count
+// section between element and code). It returns 0 for a custom section,
+// which may appear anywhere, and for an unknown id.
+func SectionOrder(id byte) int {
+	if int(id) < len(sectionOrder) {
+		return sectionOrder[id]
+	}
+	return 0
 }
 
 // SectionName returns the name of a section id.
@@ -271,14 +286,6 @@ func ReadModule(b []byte) (*Module, error) {
 		return nil, err
 	}
 	return m, nil
-}
-
-// ReadModuleAt reads the interface of a module of the given size from r,
-// reading only the section headers and the sections ReadModule decodes; the
-// code and data sections are never read.
-func ReadModuleAt(r io.ReaderAt, size int64) (*Module, error) {
-	ra := &atReader{r: r, size: size}
-	return ra.module()
 }
 
 // parser decodes a module held in memory. base is the offset of b[0] in the
@@ -305,18 +312,18 @@ func (p *parser) byte1(what string) (byte, error) {
 }
 
 func (p *parser) u32(what string) (uint32, error) {
-	v, n, msg := leb128u32(p.b[p.pos:])
-	if msg != "" {
-		return 0, p.errf(p.pos, "%s: %s", what, msg)
+	v, n, err := ReadU32(p.b[p.pos:])
+	if err != nil {
+		return 0, p.errf(p.pos, "%s: %v", what, err)
 	}
 	p.pos += n
 	return v, nil
 }
 
 func (p *parser) u64(what string) (uint64, error) {
-	v, n, msg := leb128u64(p.b[p.pos:])
-	if msg != "" {
-		return 0, p.errf(p.pos, "%s: %s", what, msg)
+	v, n, err := readU64(p.b[p.pos:])
+	if err != nil {
+		return 0, p.errf(p.pos, "%s: %v", what, err)
 	}
 	p.pos += n
 	return v, nil
@@ -353,54 +360,65 @@ func (p *parser) name(what string) (string, error) {
 	return string(s), nil
 }
 
-// leb128u32 decodes an unsigned LEB128 of at most 5 bytes whose value fits
-// in 32 bits. It returns a message instead of an error so callers can attach
-// the offset.
-func leb128u32(b []byte) (uint32, int, string) {
+// Errors of ReadU32 and readU64. They carry no offset: callers that know
+// where b starts in the module attach it.
+var (
+	errLEBEnd        = errors.New("unexpected end of input in LEB128")
+	errLEB32Long     = errors.New("LEB128 longer than 5 bytes")
+	errLEB32Overflow = errors.New("LEB128 overflows 32 bits")
+	errLEB64Long     = errors.New("LEB128 longer than 10 bytes")
+	errLEB64Overflow = errors.New("LEB128 overflows 64 bits")
+)
+
+// ReadU32 decodes the u32 at the start of b: an unsigned LEB128 number of
+// at most 5 bytes whose value fits in 32 bits (non-minimal encodings are
+// valid, as in the binary format). It returns the value and the number of
+// bytes it took; on error, zero and 0.
+func ReadU32(b []byte) (uint32, int, error) {
 	var v uint32
 	for i := 0; i < 5; i++ {
 		if i >= len(b) {
-			return 0, 0, "unexpected end of input in LEB128"
+			return 0, 0, errLEBEnd
 		}
 		c := b[i]
 		if i == 4 {
 			if c&0x80 != 0 {
-				return 0, 0, "LEB128 longer than 5 bytes"
+				return 0, 0, errLEB32Long
 			}
 			if c > 0x0f {
-				return 0, 0, "LEB128 overflows 32 bits"
+				return 0, 0, errLEB32Overflow
 			}
 		}
 		v |= uint32(c&0x7f) << (7 * i)
 		if c&0x80 == 0 {
-			return v, i + 1, ""
+			return v, i + 1, nil
 		}
 	}
-	return 0, 0, "LEB128 longer than 5 bytes"
+	return 0, 0, errLEB32Long
 }
 
-// leb128u64 decodes an unsigned LEB128 of at most 10 bytes.
-func leb128u64(b []byte) (uint64, int, string) {
+// readU64 is ReadU32 for a u64 (at most 10 bytes).
+func readU64(b []byte) (uint64, int, error) {
 	var v uint64
 	for i := 0; i < 10; i++ {
 		if i >= len(b) {
-			return 0, 0, "unexpected end of input in LEB128"
+			return 0, 0, errLEBEnd
 		}
 		c := b[i]
 		if i == 9 {
 			if c&0x80 != 0 {
-				return 0, 0, "LEB128 longer than 10 bytes"
+				return 0, 0, errLEB64Long
 			}
 			if c > 0x01 {
-				return 0, 0, "LEB128 overflows 64 bits"
+				return 0, 0, errLEB64Overflow
 			}
 		}
 		v |= uint64(c&0x7f) << (7 * i)
 		if c&0x80 == 0 {
-			return v, i + 1, ""
+			return v, i + 1, nil
 		}
 	}
-	return 0, 0, "LEB128 longer than 10 bytes"
+	return 0, 0, errLEB64Long
 }
 
 func (p *parser) header() error {
@@ -429,7 +447,7 @@ type sectionState struct {
 }
 
 func (s *sectionState) check(id byte, at int64) error {
-	if id == secCustom {
+	if id == SectionCustom {
 		return nil
 	}
 	if int(id) >= len(sectionOrder) {
@@ -484,17 +502,17 @@ func (m *Module) section(id byte, p *parser) error {
 	sec := Section{ID: id, Offset: p.base, Size: uint32(len(p.b))}
 	var err error
 	switch id {
-	case secCustom:
+	case SectionCustom:
 		sec.Name, err = p.name("custom section name")
-	case secType:
+	case SectionType:
 		err = m.typeSection(p)
-	case secImport:
+	case SectionImport:
 		err = m.importSection(p)
-	case secFunction:
+	case SectionFunction:
 		err = m.functionSection(p)
-	case secMemory:
+	case SectionMemory:
 		err = m.memorySection(p)
-	case secExport:
+	case SectionExport:
 		err = m.exportSection(p)
 	default:
 		p.pos = len(p.b)
@@ -503,7 +521,7 @@ func (m *Module) section(id byte, p *parser) error {
 		return err
 	}
 	m.Sections = append(m.Sections, sec)
-	if id != secCustom && p.pos != len(p.b) {
+	if id != SectionCustom && p.pos != len(p.b) {
 		return p.errf(p.pos, "%s section has %d trailing bytes", SectionName(id), len(p.b)-p.pos)
 	}
 	return nil
@@ -546,7 +564,7 @@ func (p *parser) valTypes(what string) ([]ValType, error) {
 	}
 	vs := make([]ValType, n)
 	for i := range vs {
-		if c := p.b[p.pos]; !validValType(c) {
+		if c := p.b[p.pos]; !ValType(c).Valid() {
 			return nil, p.errf(p.pos, "invalid %s value type 0x%02x", what, c)
 		}
 		vs[i] = ValType(p.b[p.pos])
@@ -646,7 +664,7 @@ func (m *Module) importSection(p *parser) error {
 			if err != nil {
 				return err
 			}
-			if !validValType(vt) {
+			if !ValType(vt).Valid() {
 				return p.errf(at, "invalid global type 0x%02x", vt)
 			}
 			at = p.pos
@@ -794,106 +812,4 @@ func (m *Module) FuncType(idx uint32) (*FuncType, bool) {
 		return nil, false
 	}
 	return m.Types[t], true
-}
-
-// atReader reads a module through an io.ReaderAt, loading only the sections
-// it decodes.
-type atReader struct {
-	r    io.ReaderAt
-	size int64
-}
-
-func (a *atReader) read(off int64, n int) ([]byte, error) {
-	buf := make([]byte, n)
-	k, err := a.r.ReadAt(buf, off)
-	if k == n {
-		return buf, nil
-	}
-	if err == nil || err == io.EOF {
-		return nil, &FormatError{Offset: off + int64(k), Msg: "unexpected end of input"}
-	}
-	return nil, fmt.Errorf("wasm: reading at offset 0x%x: %w", off+int64(k), err)
-}
-
-func (a *atReader) module() (*Module, error) {
-	if a.size < 0 {
-		return nil, &FormatError{Offset: 0, Msg: "negative module size"}
-	}
-	hn := int(min(a.size, 8))
-	hdr, err := a.read(0, hn)
-	if err != nil {
-		return nil, err
-	}
-	if err := (&parser{b: hdr}).header(); err != nil {
-		return nil, err
-	}
-	m := &Module{}
-	var st sectionState
-	pos := int64(8)
-	for pos < a.size {
-		hn := int(min(a.size-pos, 6))
-		h, err := a.read(pos, hn)
-		if err != nil {
-			return nil, err
-		}
-		hp := &parser{b: h, pos: 1, base: pos}
-		id := h[0]
-		size, err := hp.u32("section size")
-		if err != nil {
-			return nil, err
-		}
-		body := pos + int64(hp.pos)
-		if int64(size) > a.size-body {
-			return nil, &FormatError{Offset: pos, Msg: fmt.Sprintf("%s section size %d exceeds the %d bytes left", SectionName(id), size, a.size-body)}
-		}
-		if err := st.check(id, pos); err != nil {
-			return nil, err
-		}
-		switch id {
-		case secCustom:
-			name, err := a.customName(body, size)
-			if err != nil {
-				return nil, err
-			}
-			m.Sections = append(m.Sections, Section{ID: id, Name: name, Offset: body, Size: size})
-		case secType, secImport, secFunction, secMemory, secExport:
-			b, err := a.read(body, int(size))
-			if err != nil {
-				return nil, err
-			}
-			if err := m.section(id, &parser{b: b, base: body}); err != nil {
-				return nil, err
-			}
-		default:
-			m.Sections = append(m.Sections, Section{ID: id, Offset: body, Size: size})
-		}
-		pos = body + int64(size)
-	}
-	if err := m.resolve(); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// customName reads only the name of a custom section.
-func (a *atReader) customName(body int64, size uint32) (string, error) {
-	h, err := a.read(body, int(min(size, 5)))
-	if err != nil {
-		return "", err
-	}
-	n, k, msg := leb128u32(h)
-	if msg != "" {
-		return "", &FormatError{Offset: body, Msg: "custom section name length: " + msg}
-	}
-	if uint64(n)+uint64(k) > uint64(size) {
-		return "", &FormatError{Offset: body, Msg: fmt.Sprintf("custom section name length %d exceeds the %d bytes left", n, uint64(size)-uint64(k))}
-	}
-	b, err := a.read(body+int64(k), int(n))
-	if err != nil {
-		return "", err
-	}
-	if !utf8.Valid(b) {
-		return "", &FormatError{Offset: body + int64(k), Msg: "custom section name is not valid UTF-8"}
-	}
-	return string(b), nil
 }

@@ -71,28 +71,28 @@ func export(name string, kind ExternKind, idx uint32) []byte {
 func sample() []byte {
 	m := newModule()
 	m.section(0, cat(str("meta"), []byte("anything")))
-	m.section(secType, vec(
+	m.section(SectionType, vec(
 		functype(nil, []ValType{I32}),                      // 0: () -> i32
 		functype([]ValType{I32, I32, I32}, nil),            // 1: (i32, i32, i32) -> ()
 		functype([]ValType{I32, I64, I32}, []ValType{I32}), // 2
 		functype(nil, nil),                                 // 3: () -> ()
 	))
-	m.section(secImport, vec(
+	m.section(SectionImport, vec(
 		importFunc("forge", "log", 1),
 		cat(str("env"), str("mem"), []byte{0x02, 0x01}, uleb(1), uleb(2)),
 		cat(str("env"), str("tab"), []byte{0x01, 0x70, 0x00}, uleb(0)),
 		cat(str("env"), str("g"), []byte{0x03, 0x7f, 0x01}),
 		importFunc("wasi_snapshot_preview1", "clock_time_get", 2),
 	))
-	m.section(secFunction, vec(uleb(3), uleb(0)))
-	m.section(secMemory, vec([]byte{0x00, 0x11}))
-	m.section(secExport, vec(
+	m.section(SectionFunction, vec(uleb(3), uleb(0)))
+	m.section(SectionMemory, vec([]byte{0x00, 0x11}))
+	m.section(SectionExport, vec(
 		export("memory", KindMemory, 0),
 		export("_initialize", KindFunc, 2),
 		export("forge_on_weekly", KindFunc, 3),
 		export("reexported_clock", KindFunc, 1),
 	))
-	m.section(secCode, vec(cat(uleb(2), []byte{0x00, 0x0b}), cat(uleb(4), []byte{0x00, 0x41, 0x00, 0x0b})))
+	m.section(SectionCode, vec(cat(uleb(2), []byte{0x00, 0x0b}), cat(uleb(4), []byte{0x00, 0x41, 0x00, 0x0b})))
 	return m.b
 }
 
@@ -141,14 +141,6 @@ func TestReadModuleSample(t *testing.T) {
 	if m.Sections[0].Name != "meta" || len(m.Sections) != 7 {
 		t.Errorf("sections = %+v", m.Sections)
 	}
-
-	m2, err := ReadModuleAt(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(m, m2) {
-		t.Errorf("ReadModuleAt differs from ReadModule:\n%+v\n%+v", m, m2)
-	}
 }
 
 func TestFuncTypeString(t *testing.T) {
@@ -190,10 +182,6 @@ func TestTruncated(t *testing.T) {
 		if fe.Offset < 0 || fe.Offset > int64(n) {
 			t.Errorf("prefix %d: offset %d outside input", n, fe.Offset)
 		}
-		_, err2 := ReadModuleAt(bytes.NewReader(b[:n]), int64(n))
-		if err2 == nil || err2.Error() != err.Error() {
-			t.Errorf("prefix %d: ReadModuleAt error %v, ReadModule %v", n, err2, err)
-		}
 	}
 }
 
@@ -201,8 +189,8 @@ func endsAtSection(b []byte, n int) bool {
 	pos := 8
 	for pos < n {
 		pos++
-		size, k, msg := leb128u32(b[pos:])
-		if msg != "" {
+		size, k, err := ReadU32(b[pos:])
+		if err != nil {
 			return false
 		}
 		pos += k + int(size)
@@ -237,30 +225,22 @@ func TestMalformed(t *testing.T) {
 		{"trailing bytes", []byte(hdr + "\x01\x05\x01\x60\x00\x00\x00"), 14, "type section has 1 trailing bytes"},
 		{"duplicate section", []byte(hdr + "\x01\x01\x00\x01\x01\x00"), 11, "duplicate type section"},
 		{"out of order", []byte(hdr + "\x03\x01\x00\x01\x01\x00"), 11, "type section out of order"},
-		{"import type out of range", sec(hdr, secImport, vec(importFunc("a", "b", 0))), 16, "type index 0 out of range (0 types)"},
-		{"bad import kind", sec(hdr, secImport, vec(cat(str("a"), str("b"), []byte{0x07, 0x00}))), 15, "invalid import kind 0x07"},
-		{"bad utf8 name", cat([]byte(hdr), []byte{secExport, 5}, vec(cat(str("\xff"), []byte{0, 0}))), 12, "not valid UTF-8"},
-		{"export index out of range", cat([]byte(hdr), []byte{secExport, 5}, vec(export("f", KindFunc, 9))), 11, "function index 9 out of range"},
-		{"duplicate export", cat([]byte(hdr), []byte{secExport, 9}, vec(export("m", KindMemory, 0), export("m", KindMemory, 0))), 15, `duplicate export name "m"`},
-		{"memory max below min", cat([]byte(hdr), []byte{secMemory, 4}, vec([]byte{0x01, 0x05, 0x01})), 11, "maximum 1 is below minimum 5"},
-		{"bad limits flags", cat([]byte(hdr), []byte{secMemory, 3}, vec([]byte{0x09, 0x01})), 11, "invalid memory limits flags 0x09"},
+		{"import type out of range", sec(hdr, SectionImport, vec(importFunc("a", "b", 0))), 16, "type index 0 out of range (0 types)"},
+		{"bad import kind", sec(hdr, SectionImport, vec(cat(str("a"), str("b"), []byte{0x07, 0x00}))), 15, "invalid import kind 0x07"},
+		{"bad utf8 name", cat([]byte(hdr), []byte{SectionExport, 5}, vec(cat(str("\xff"), []byte{0, 0}))), 12, "not valid UTF-8"},
+		{"export index out of range", cat([]byte(hdr), []byte{SectionExport, 5}, vec(export("f", KindFunc, 9))), 11, "function index 9 out of range"},
+		{"duplicate export", cat([]byte(hdr), []byte{SectionExport, 9}, vec(export("m", KindMemory, 0), export("m", KindMemory, 0))), 15, `duplicate export name "m"`},
+		{"memory max below min", cat([]byte(hdr), []byte{SectionMemory, 4}, vec([]byte{0x01, 0x05, 0x01})), 11, "maximum 1 is below minimum 5"},
+		{"bad limits flags", cat([]byte(hdr), []byte{SectionMemory, 3}, vec([]byte{0x09, 0x01})), 11, "invalid memory limits flags 0x09"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			for _, read := range []struct {
-				name string
-				fn   func([]byte) (*Module, error)
-			}{
-				{"ReadModule", ReadModule},
-				{"ReadModuleAt", func(b []byte) (*Module, error) { return ReadModuleAt(bytes.NewReader(b), int64(len(b))) }},
-			} {
-				_, err := read.fn(c.in)
-				var fe *FormatError
-				if !errors.As(err, &fe) {
-					t.Fatalf("%s: err = %v, want *FormatError", read.name, err)
-				}
-				if fe.Offset != c.offset || !strings.Contains(fe.Msg, c.msg) {
-					t.Errorf("%s: got %v, want offset 0x%x and %q", read.name, err, c.offset, c.msg)
-				}
+			_, err := ReadModule(c.in)
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("err = %v, want *FormatError", err)
+			}
+			if fe.Offset != c.offset || !strings.Contains(fe.Msg, c.msg) {
+				t.Errorf("got %v, want offset 0x%x and %q", err, c.offset, c.msg)
 			}
 		})
 	}
@@ -283,42 +263,16 @@ func TestLEB128(t *testing.T) {
 		{[]byte{0x80}, 0, 0, true},
 		{nil, 0, 0, true},
 	} {
-		v, n, msg := leb128u32(c.in)
-		if (msg != "") != c.fail || v != c.v || n != c.n {
-			t.Errorf("leb128u32(% x) = %d, %d, %q", c.in, v, n, msg)
+		v, n, err := ReadU32(c.in)
+		if (err != nil) != c.fail || v != c.v || n != c.n {
+			t.Errorf("ReadU32(% x) = %d, %d, %v", c.in, v, n, err)
 		}
 	}
-	if v, n, msg := leb128u64([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}); msg != "" || n != 10 || v != 1<<64-1 {
-		t.Errorf("leb128u64 max = %d %d %q", v, n, msg)
+	if v, n, err := readU64([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}); err != nil || n != 10 || v != 1<<64-1 {
+		t.Errorf("readU64 max = %d %d %v", v, n, err)
 	}
-	if _, _, msg := leb128u64([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02}); msg == "" {
-		t.Error("leb128u64 accepted a 65-bit value")
-	}
-}
-
-// errReaderAt fails every read, as a broken file would.
-type errReaderAt struct{}
-
-func (errReaderAt) ReadAt([]byte, int64) (int, error) { return 0, errors.New("disk on fire") }
-
-func TestReadModuleAtIOError(t *testing.T) {
-	_, err := ReadModuleAt(errReaderAt{}, 100)
-	var fe *FormatError
-	if err == nil || errors.As(err, &fe) || !strings.Contains(err.Error(), "disk on fire") {
-		t.Fatalf("err = %v, want the I/O error", err)
-	}
-}
-
-func TestReadModuleAtSkipsCode(t *testing.T) {
-	b := sample()
-	r := &countingReader{r: bytes.NewReader(b)}
-	if _, err := ReadModuleAt(r, int64(len(b))); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range mustRead(t, b).Sections {
-		if s.ID == secCode && r.touched(s.Offset, s.Offset+int64(s.Size)) {
-			t.Errorf("ReadModuleAt read the code section body")
-		}
+	if _, _, err := readU64([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02}); err == nil {
+		t.Error("readU64 accepted a 65-bit value")
 	}
 }
 
@@ -329,26 +283,6 @@ func mustRead(t *testing.T, b []byte) *Module {
 		t.Fatal(err)
 	}
 	return m
-}
-
-type countingReader struct {
-	r      *bytes.Reader
-	ranges [][2]int64
-}
-
-func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
-	c.ranges = append(c.ranges, [2]int64{off, off + int64(len(p))})
-	return c.r.ReadAt(p, off)
-}
-
-func (c *countingReader) touched(from, to int64) bool {
-	for _, r := range c.ranges {
-		// Section headers are read 6 bytes at a time and may overlap.
-		if r[1]-r[0] > 6 && r[0] < to && r[1] > from {
-			return true
-		}
-	}
-	return false
 }
 
 func sec(hdr string, id byte, body []byte) []byte {
