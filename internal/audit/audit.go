@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/forgehq/forge/internal/auth"
@@ -31,6 +32,68 @@ type Entry struct {
 	// Details is anything encoding/json marshals (or JSON bytes); stored
 	// canonicalized. nil for none.
 	Details any
+}
+
+// ErrCredential is wrapped by the error of Next (and Append) when an entry
+// holds something that parses as a forge credential; errors.As gives the
+// *CredentialError that names the field.
+var ErrCredential = errors.New("audit: entry contains a credential")
+
+// CredentialError says which field of an entry holds a credential: "actor",
+// "target", or a path into the details ("details.name",
+// "details.items[2].note"). It never holds the value.
+type CredentialError struct {
+	Action string
+	Field  string
+}
+
+func (e *CredentialError) Error() string {
+	return fmt.Sprintf("audit: %s: %s contains a credential; record ids, names and digests only", e.Action, e.Field)
+}
+
+// Unwrap returns ErrCredential.
+func (e *CredentialError) Unwrap() error { return ErrCredential }
+
+// credentialPath returns the path of the first member (keys in order) of the
+// canonical details that contains a credential, or "details" when none
+// alone does.
+func credentialPath(details []byte) string {
+	var x any
+	if err := json.Unmarshal(details, &x); err != nil {
+		return "details"
+	}
+	if p, ok := findCredential(x, "details"); ok {
+		return p
+	}
+	return "details"
+}
+
+func findCredential(x any, path string) (string, bool) {
+	switch v := x.(type) {
+	case string:
+		return path, auth.ContainsCredential(v)
+	case []any:
+		for i, e := range v {
+			if p, ok := findCredential(e, fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, true
+			}
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if auth.ContainsCredential(k) {
+				return path, true
+			}
+			if p, ok := findCredential(v[k], path+"."+k); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // Hash returns the hash of r over its fields and PrevHash (r.Hash is
@@ -81,7 +144,11 @@ func Next(prev store.AuditRecord, e Entry) (store.AuditRecord, error) {
 	}
 	for _, f := range []struct{ name, v string }{{"actor", e.Actor}, {"target", e.Target}, {"details", string(details)}} {
 		if auth.ContainsCredential(f.v) {
-			return store.AuditRecord{}, fmt.Errorf("audit: %s: %s contains a credential; record ids, names and digests only", e.Action, f.name)
+			field := f.name
+			if field == "details" {
+				field = credentialPath(details)
+			}
+			return store.AuditRecord{}, &CredentialError{Action: e.Action, Field: field}
 		}
 	}
 	at := e.Time
@@ -149,9 +216,6 @@ func canonicalJSON(v any) ([]byte, error) {
 // with it.
 func Append(ctx context.Context, s store.AuditStore, wsID string, e Entry) (store.AuditRecord, error) {
 	return s.AppendAudit(ctx, wsID, func(prev store.AuditRecord) (store.AuditRecord, error) {
-		if prev.WorkspaceID == "" {
-			prev.WorkspaceID = wsID
-		}
 		return Next(prev, e)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -289,15 +290,23 @@ func TestNextRefusesCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, e := range map[string]Entry{
-			"actor":          {Action: "a", Actor: plain},
-			"target":         {Action: "a", Target: "key " + plain},
-			"details":        {Action: "a", Details: map[string]string{"token": plain}},
-			"nested details": {Action: "a", Details: map[string]any{"x": []any{1, map[string]string{"y": "Bearer " + plain}}}},
+		for _, tc := range []struct {
+			field string
+			e     Entry
+		}{
+			{"actor", Entry{Action: "a", Actor: plain}},
+			{"target", Entry{Action: "a", Target: "key " + plain}},
+			{"details.token", Entry{Action: "a", Details: map[string]string{"name": "ok", "token": plain}}},
+			{"details.x[1].y", Entry{Action: "a", Details: map[string]any{"x": []any{1, map[string]string{"y": "Bearer " + plain}}}}},
+			{"details", Entry{Action: "a", Details: map[string]any{"key " + plain: 1}}},
 		} {
-			_, err := Next(prev, e)
+			_, err := Next(prev, tc.e)
 			if err == nil {
-				t.Fatalf("%s: %s in %s accepted", k, k, name)
+				t.Fatalf("%s: %s in %s accepted", k, k, tc.field)
+			}
+			var ce *CredentialError
+			if !errors.Is(err, ErrCredential) || !errors.As(err, &ce) || ce.Field != tc.field || ce.Action != "a" {
+				t.Fatalf("%s in %s: error %#v, want a CredentialError naming %s", k, tc.field, err, tc.field)
 			}
 			if strings.Contains(err.Error(), plain[4:12]) {
 				t.Fatalf("error echoes the credential: %v", err)

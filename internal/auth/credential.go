@@ -3,7 +3,6 @@ package auth
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -168,10 +167,4 @@ func ContainsCredential(s string) bool {
 		}
 	}
 	return false
-}
-
-// ConstantTimeEqual reports whether a and b are equal, in time that depends
-// only on their lengths.
-func ConstantTimeEqual(a, b []byte) bool {
-	return subtle.ConstantTimeCompare(a, b) == 1
 }

@@ -16,7 +16,9 @@ var ErrAdminExists = errors.New("an admin credential exists already (use --reset
 // BootstrapAdmin creates the operator's admin credential (adm_…) and returns
 // it; only its hash is stored, so it is shown once. If a valid one exists it
 // returns ErrAdminExists, unless reset, which revokes every existing admin
-// credential first (effective on their next request).
+// credential first (effective on their next request). The store admits one
+// valid admin credential only, so of several servers bootstrapping one
+// database at once, one succeeds and the others get ErrAdminExists.
 func BootstrapAdmin(ctx context.Context, st store.Store, reset bool, now time.Time) (string, error) {
 	plain, hash, err := auth.New(auth.KindAdmin)
 	if err != nil {
@@ -43,6 +45,14 @@ func BootstrapAdmin(ctx context.Context, st store.Store, reset bool, now time.Ti
 		}
 		return tx.CreateAdminCredential(ctx, &store.AdminCredential{Hash: hash, CreatedAt: now})
 	})
+	if errors.Is(err, store.ErrConflict) {
+		// The store keeps one valid admin credential: another server
+		// created one between the check above and the insert.
+		if reset {
+			return "", errors.New("another server replaced the admin credential at the same time; try again")
+		}
+		return "", ErrAdminExists
+	}
 	if err != nil {
 		return "", err
 	}

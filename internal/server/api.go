@@ -59,15 +59,6 @@ func loadAPI() (*apiDoc, error) {
 	return &apiDoc{doc: doc, json: js}, nil
 }
 
-// OpenAPI returns the OpenAPI document the server serves, as JSON.
-func OpenAPI() ([]byte, error) {
-	a, err := loadAPI()
-	if err != nil {
-		return nil, err
-	}
-	return a.json, nil
-}
-
 // handlerFunc handles one operation. Returning an error writes it as a
 // problem (see problemOf); a handler that returns nil has written the
 // response.
@@ -156,7 +147,6 @@ func (s *Server) routes() error {
 				return fmt.Errorf("server: operation %s: %w", op.OperationID, err)
 			}
 			o.fast = fast
-			s.ops = append(s.ops, o)
 			s.mux.Handle(method+" "+path, s.pipeline(o))
 		}
 	}

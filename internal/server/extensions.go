@@ -30,15 +30,11 @@ func (s *Server) extension(ctx context.Context, st store.Store, r *http.Request,
 	return ext, nil
 }
 
-func versionParam(r *http.Request) (int64, error) {
-	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
-	if err != nil || v < 1 {
-		return 0, &problem{
-			Status: http.StatusBadRequest, Detail: "invalid version",
-			Errors: []fieldError{{Location: "path.version", Message: "must be a positive integer"}},
-		}
-	}
-	return v, nil
+// versionParam returns the version of the request's path, which the
+// OpenAPI validator has checked is an integer from 1.
+func versionParam(r *http.Request) int64 {
+	v, _ := strconv.ParseInt(r.PathValue("version"), 10, 64)
+	return v
 }
 
 // pushExtension re-validates a bundle against the workspace's registry and
@@ -203,10 +199,7 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) getVersion(w http.ResponseWriter, r *http.Request, c *call) error {
-	n, err := versionParam(r)
-	if err != nil {
-		return err
-	}
+	n := versionParam(r)
 	ext, err := s.extension(r.Context(), s.st, r, c)
 	if err != nil {
 		return err
@@ -275,20 +268,14 @@ func invalidStateDetail(action string) string {
 }
 
 func (s *Server) approveVersion(w http.ResponseWriter, r *http.Request, c *call) error {
-	n, err := versionParam(r)
-	if err != nil {
-		return err
-	}
+	n := versionParam(r)
 	return s.transition(w, r, c, "extension.approve", func(tx store.Store, ext store.Extension, d store.Decision) (store.ExtensionVersion, error) {
 		return tx.ApproveVersion(r.Context(), c.ws, ext.ID, n, d)
 	}, nil)
 }
 
 func (s *Server) rejectVersion(w http.ResponseWriter, r *http.Request, c *call) error {
-	n, err := versionParam(r)
-	if err != nil {
-		return err
-	}
+	n := versionParam(r)
 	var req struct {
 		Reason string `json:"reason"`
 	}

@@ -426,12 +426,11 @@ func (s *Server) createBuildToken(w http.ResponseWriter, r *http.Request, c *cal
 	if err := decode(c, &req); err != nil {
 		return err
 	}
+	// The OpenAPI validator has checked that permissions are one to three
+	// of build, manage and read: ParsePermissions only sorts them.
 	perms, err := auth.ParsePermissions(req.Permissions)
 	if err != nil {
-		return &problem{
-			Status: http.StatusUnprocessableEntity, Detail: "invalid permissions",
-			Errors: []fieldError{{Location: "body/permissions", Message: "must be one or more of build, manage, read"}},
-		}
+		return err
 	}
 	ttl := store.DefaultTokenTTL
 	if req.TTL != "" {

@@ -56,6 +56,7 @@ type env struct {
 	logs   *syncBuffer
 	seen   *syncBuffer // every response body
 	admin  string
+	mk     *vault.MasterKey // the server's master key
 	client *http.Client
 }
 
@@ -68,7 +69,8 @@ func drivers() []string {
 	return []string{"sqlite"}
 }
 
-func newEnv(t *testing.T, driver string) *env {
+// newEnv starts a server on driver; opts adjust its dependencies.
+func newEnv(t *testing.T, driver string, opts ...func(*Deps)) *env {
 	t.Helper()
 	e := &env{t: t, driver: driver, logs: &syncBuffer{}, seen: &syncBuffer{}, client: &http.Client{}}
 	ctx := context.WithoutCancel(t.Context())
@@ -92,10 +94,15 @@ func newEnv(t *testing.T, driver string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Deps{
+	e.mk = mk
+	deps := Deps{
 		Store: e.st, MasterKey: mk,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv := New(deps)
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -11,14 +11,14 @@ import (
 
 // --- secrets (write-only; invariant 7) -------------------------------------------
 
+// The namespace handlers pass the request's namespace (scoped to the
+// caller's workspace and subject) to the store, which resolves its
+// extension once and answers ErrNotFound when there is none.
+
 func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, c *call) error {
-	ext, err := s.extension(r.Context(), s.st, r, c)
+	infos, err := s.st.ListSecrets(r.Context(), c.namespace(r))
 	if err != nil {
-		return err
-	}
-	infos, err := s.st.ListSecrets(r.Context(), ext.Namespace())
-	if err != nil {
-		return err
+		return lookupErr(err, notFound("extension"))
 	}
 	out := make([]secretInfoJSON, len(infos))
 	for i, si := range infos {
@@ -41,22 +41,18 @@ func (s *Server) putSecret(w http.ResponseWriter, r *http.Request, c *call) erro
 	name := r.PathValue("secret")
 	ctx := r.Context()
 	now := s.clock()
+	ns := c.namespace(r)
 	err := s.change(ctx, c.ws, c.actor(), "secret.put", func(tx store.Store) (string, map[string]any, error) {
-		ext, err := s.extension(ctx, tx, r, c)
-		if err != nil {
-			return "", nil, err
-		}
 		keyID, dk, err := s.dataKey(ctx, tx, c.ws)
 		if err != nil {
 			return "", nil, err
 		}
-		ns := ext.Namespace()
 		nonce, ct, err := dk.Seal([]byte(req.Value), vault.AAD(ns.String(), name))
 		if err != nil {
 			return "", nil, err
 		}
 		if err := tx.PutSecret(ctx, ns, store.Secret{Name: name, KeyID: keyID, Nonce: nonce, Ciphertext: ct, UpdatedAt: now}); err != nil {
-			return "", nil, err
+			return "", nil, lookupErr(err, notFound("extension"))
 		}
 		return "secret/" + ns.String() + "/" + name, map[string]any{"name": name, "keyId": keyID}, nil
 	})
@@ -89,13 +85,9 @@ func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request, c *call) e
 // --- config ------------------------------------------------------------------------
 
 func (s *Server) listConfig(w http.ResponseWriter, r *http.Request, c *call) error {
-	ext, err := s.extension(r.Context(), s.st, r, c)
+	entries, err := s.st.ListConfig(r.Context(), c.namespace(r))
 	if err != nil {
-		return err
-	}
-	entries, err := s.st.ListConfig(r.Context(), ext.Namespace())
-	if err != nil {
-		return err
+		return lookupErr(err, notFound("extension"))
 	}
 	out := make([]configEntryJSON, len(entries))
 	for i, e := range entries {
@@ -106,22 +98,19 @@ func (s *Server) listConfig(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, c *call) error {
-	ext, err := s.extension(r.Context(), s.st, r, c)
-	if err != nil {
-		return err
-	}
-	key := r.PathValue("key")
-	entries, err := s.st.ListConfig(r.Context(), ext.Namespace())
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if e.Key == key {
-			s.writeJSON(w, http.StatusOK, configEntryJSON{Key: e.Key, Value: e.Value, UpdatedAt: e.UpdatedAt})
-			return nil
+	e, err := s.st.GetConfig(r.Context(), c.namespace(r), r.PathValue("key"))
+	if isNotFound(err) {
+		// Say which is missing: the extension or the key.
+		if _, err := s.extension(r.Context(), s.st, r, c); err != nil {
+			return err
 		}
+		return notFound("config key")
 	}
-	return notFound("config key")
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, http.StatusOK, configEntryJSON{Key: e.Key, Value: e.Value, UpdatedAt: e.UpdatedAt})
+	return nil
 }
 
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -131,24 +120,22 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	key := r.PathValue("key")
 	ctx := r.Context()
+	ns := c.namespace(r)
+	e := store.ConfigEntry{Key: r.PathValue("key"), Value: req.Value, UpdatedAt: s.clock()}
 	err := s.change(ctx, c.ws, c.actor(), "config.put", func(tx store.Store) (string, map[string]any, error) {
-		ext, err := s.extension(ctx, tx, r, c)
-		if err != nil {
-			return "", nil, err
-		}
-		if err := tx.PutConfig(ctx, ext.Namespace(), key, req.Value); err != nil {
-			return "", nil, err
+		if err := tx.PutConfig(ctx, ns, e); err != nil {
+			return "", nil, lookupErr(err, notFound("extension"))
 		}
 		// Config values are not secret, but they are the customer's data:
 		// the audit record says which key changed and how long it is.
-		return "config/" + ext.Namespace().String() + "/" + key, map[string]any{"key": key, "length": len(req.Value)}, nil
+		return "config/" + ns.String() + "/" + e.Key, map[string]any{"key": e.Key, "length": len(e.Value)}, nil
 	})
 	if err != nil {
 		return err
 	}
-	return s.getConfig(w, r, c)
+	s.writeJSON(w, http.StatusOK, configEntryJSON{Key: e.Key, Value: e.Value, UpdatedAt: e.UpdatedAt})
+	return nil
 }
 
 func (s *Server) deleteConfig(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -173,21 +160,15 @@ func (s *Server) deleteConfig(w http.ResponseWriter, r *http.Request, c *call) e
 // --- audit -------------------------------------------------------------------------
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) error {
+	// The OpenAPI validator has checked after (an integer from 0) and
+	// limit (1 to 1000) when present.
 	q := r.URL.Query()
 	after, limit := int64(0), 100
 	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return &problem{Status: http.StatusBadRequest, Detail: "invalid after", Errors: []fieldError{{Location: "query.after", Message: "must be a non-negative integer"}}}
-		}
-		after = n
+		after, _ = strconv.ParseInt(v, 10, 64)
 	}
 	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return &problem{Status: http.StatusBadRequest, Detail: "invalid limit", Errors: []fieldError{{Location: "query.limit", Message: "must be between 1 and 1000"}}}
-		}
-		limit = n
+		limit, _ = strconv.Atoi(v)
 	}
 	recs, err := s.st.ListAudit(r.Context(), c.ws, after, limit+1)
 	if err != nil {

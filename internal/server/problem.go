@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
+	"github.com/forgehq/forge/internal/audit"
 	"github.com/forgehq/forge/internal/store"
 	"github.com/forgehq/forge/internal/validate"
 )
@@ -49,12 +50,20 @@ func notFound(what string) error {
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 // problemOf maps an error to the problem the client sees: problems as they
-// are, store errors by kind, anything else as a 500 whose detail says
+// are, a credential the audit log refuses as 422, store errors by kind, anything else as a 500 whose detail says
 // nothing (the log has the error).
 func problemOf(err error) *problem {
 	var p *problem
 	if errors.As(err, &p) {
 		return p
+	}
+	var ce *audit.CredentialError
+	if errors.As(err, &ce) {
+		// The value is never quoted: it is a credential.
+		return &problem{
+			Status: http.StatusUnprocessableEntity,
+			Detail: fmt.Sprintf("the request puts a forge credential (cwa_, cws_, atk_ or adm_) into %s of the %s audit record; names, descriptions and reasons must hold no credentials", ce.Field, ce.Action),
+		}
 	}
 	msg := strings.TrimPrefix(err.Error(), "store: ")
 	switch {

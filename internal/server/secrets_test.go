@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/forgehq/forge/internal/store"
 	"github.com/forgehq/forge/internal/store/postgres"
 	"github.com/forgehq/forge/internal/store/sqlite"
+	"github.com/forgehq/forge/internal/vault"
 )
 
 func randomSecret(prefix string) string {
@@ -98,10 +100,32 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	// A secret bound to another namespace does not open in this one: the
-	// ciphertext is sealed to its namespace and name.
-	if strings.Contains(string(got.Ciphertext), values[1]) {
-		t.Fatal("ciphertext holds the plaintext")
+	// The ciphertext opens, with the workspace's data key unwrapped by the
+	// server's master key, to the value last written, and only under its
+	// own namespace and name: it is sealed to both (invariant 7).
+	k, err := e.st.GetDataKey(t.Context(), s.ws.id, got.KeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk, err := vault.UnwrapDataKey(e.mk, k.Wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := exts[0].Namespace()
+	plain, err := dk.Open(got.Nonce, got.Ciphertext, vault.AAD(ns.String(), "SLACK_TOKEN"))
+	if err != nil || string(plain) != values[1] {
+		t.Fatalf("the stored secret opens to %d bytes, %v; want the value last written", len(plain), err)
+	}
+	other := ns
+	other.Extension = "other-ext"
+	for what, aad := range map[string]string{
+		"another namespace": vault.AAD(other.String(), "SLACK_TOKEN"),
+		"another subject":   vault.AAD(store.Namespace{WorkspaceID: ns.WorkspaceID, SubjectID: "cus_other", Extension: ns.Extension}.String(), "SLACK_TOKEN"),
+		"another name":      vault.AAD(ns.String(), "OTHER"),
+	} {
+		if _, err := dk.Open(got.Nonce, got.Ciphertext, aad); !errors.Is(err, vault.ErrDecrypt) {
+			t.Errorf("the secret opened under %s: %v, want vault.ErrDecrypt", what, err)
+		}
 	}
 }
 

@@ -65,7 +65,6 @@ type Server struct {
 	shutdown time.Duration
 
 	api     *apiDoc
-	ops     []*operation
 	mux     *http.ServeMux
 	handler http.Handler
 }

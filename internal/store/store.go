@@ -199,8 +199,10 @@ type SecretStore interface {
 
 // ConfigStore keeps namespace configuration (plain key/value).
 type ConfigStore interface {
-	PutConfig(ctx context.Context, ns Namespace, key, value string) error
-	GetConfig(ctx context.Context, ns Namespace, key string) (string, error)
+	// PutConfig creates or replaces an entry of the namespace; a zero
+	// UpdatedAt means now.
+	PutConfig(ctx context.Context, ns Namespace, e ConfigEntry) error
+	GetConfig(ctx context.Context, ns Namespace, key string) (ConfigEntry, error)
 	// ListConfig returns the entries ordered by key.
 	ListConfig(ctx context.Context, ns Namespace) ([]ConfigEntry, error)
 	DeleteConfig(ctx context.Context, ns Namespace, key string) error

@@ -118,8 +118,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 func (c *Client) doRaw(ctx context.Context, method, path string, query url.Values, in any, want int) ([]byte, error) {
+	// path is escaped (seg): it is the raw path, and Path is what it
+	// decodes to, so that a segment's %2F or %20 is sent as written.
+	unescaped, err := url.PathUnescape(path)
+	if err != nil {
+		return nil, fmt.Errorf("client: %s %s: %w", method, path, err)
+	}
 	u := *c.base
-	u.Path = c.base.Path + path
+	u.Path = c.base.Path + unescaped
 	u.RawPath = c.base.EscapedPath() + path
 	if len(query) > 0 {
 		u.RawQuery = query.Encode()

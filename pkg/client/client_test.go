@@ -6,6 +6,8 @@ import (
 	"errors"
 	"go/parser"
 	"go/token"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -361,6 +363,29 @@ func TestImports(t *testing.T) {
 			if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
 				t.Errorf("%s imports %s; pkg/client uses the standard library only", f, path)
 			}
+		}
+	}
+}
+
+// TestPathEscaping: ids are escaped once, as one path segment each, below
+// the base URL's prefix (itself kept as escaped).
+func TestPathEscaping(t *testing.T) {
+	paths := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths <- r.URL.EscapedPath()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"x"}`))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct{ base, ws, subject, want string }{
+		{srv.URL, "ws1", "cus a/b?c%d", "/v1/workspaces/ws1/subjects/cus%20a%2Fb%3Fc%25d"},
+		{srv.URL + "/forge%20api/", "w s", "ü", "/forge%20api/v1/workspaces/w%20s/subjects/%C3%BC"},
+	} {
+		if _, err := newClient(t, tc.base, "adm_x").GetSubject(t.Context(), tc.ws, tc.subject); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-paths; got != tc.want {
+			t.Errorf("GetSubject(%q, %q) requested %s, want %s", tc.ws, tc.subject, got, tc.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -48,14 +49,18 @@ func RunInit(ctx context.Context, opts *InitOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := opts.masterKey(dir); err != nil {
-		return err
-	}
 	st, err := opts.openStore(ctx, dir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	mk, _, err := opts.masterKey(ctx, st, dir)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	if err := apiserver.CheckMasterKey(ctx, st, mk); err != nil {
+		return err
+	}
 	err = bootstrap(ctx, st, opts.IO.ErrOut, opts.ResetAdmin)
 	if errors.Is(err, apiserver.ErrAdminExists) {
 		return &cmdutil.InputError{Err: err}

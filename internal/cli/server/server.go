@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -170,12 +173,31 @@ func (o *Options) openStore(ctx context.Context, dataDir string) (store.Store, e
 	return sqlite.Open(ctx, db)
 }
 
-// masterKey reads FORGE_MASTER_KEY, else the key file (created if missing).
-func (o *Options) masterKey(dataDir string) (*vault.MasterKey, bool, error) {
+// masterKey reads FORGE_MASTER_KEY, else the key file. It creates the file
+// only when it is missing and st holds no data keys: a database with data
+// keys and no key file has lost (or misplaced) its master key, and a new
+// key could open none of its secrets, so that is an error naming the key
+// the data keys need.
+func (o *Options) masterKey(ctx context.Context, st store.Store, dataDir string) (mk *vault.MasterKey, created bool, err error) {
 	if mk, ok, err := o.envMasterKey(); err != nil || ok {
 		return mk, false, err
 	}
-	return vault.LoadOrCreateMasterKey(o.keyFile(dataDir))
+	ids, err := st.MasterKeyIDs(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	keyFile := o.keyFile(dataDir)
+	if len(ids) == 0 {
+		return vault.LoadOrCreateMasterKey(keyFile)
+	}
+	mk, err = vault.ReadMasterKeyFile(keyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, &cmdutil.InputError{Err: fmt.Errorf(
+			"no master key: %s does not exist and %s is not set, but the database holds data keys wrapped by master key %s; "+
+				"restore that key file (or set %s) — a new key could open none of the stored secrets",
+			keyFile, vault.MasterKeyEnv, strings.Join(slices.Sorted(maps.Keys(ids)), ", "), vault.MasterKeyEnv)}
+	}
+	return mk, false, err
 }
 
 // envMasterKey reads FORGE_MASTER_KEY (through o.Getenv when set); ok
@@ -210,18 +232,18 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	mk, created, err := opts.masterKey(dir)
+	st, err := opts.openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	mk, created, err := opts.masterKey(ctx, st, dir)
 	if err != nil {
 		return fmt.Errorf("master key: %w", err)
 	}
 	if created {
 		logger.Info("generated a master key", "master_key_id", mk.ID)
 	}
-	st, err := opts.openStore(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	if err := apiserver.CheckMasterKey(ctx, st, mk); err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/forgehq/forge/internal/cli/cmdutil"
 	"github.com/forgehq/forge/internal/iostreams"
+	apiserver "github.com/forgehq/forge/internal/server"
+	"github.com/forgehq/forge/internal/vault"
 )
 
 func TestServerFlags(t *testing.T) {
@@ -139,5 +141,46 @@ func get(t *testing.T, url, cred string, want int) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != want {
 		t.Fatalf("GET %s: %d, want %d\n%s", url, res.StatusCode, want, b)
+	}
+}
+
+// TestMissingMasterKeyFile: once the database holds data keys, neither
+// `forge server` nor `forge server init` creates a new master key file in
+// place of a missing one; both fail naming the key the database needs, and
+// init refuses a key file that holds another key.
+func TestMissingMasterKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	noEnv := func(string) string { return "" }
+	createWorkspace(t, dir, noEnv)
+	keyFile := filepath.Join(dir, "master.key")
+	mk, err := vault.ReadMasterKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(keyFile, keyFile+".away"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		var ie *cmdutil.InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), mk.ID) {
+			t.Fatalf("%s without the key file: %v, want an input error naming master key %s", what, err, mk.ID)
+		}
+		if _, err := os.Stat(keyFile); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s created a master key file: %v", what, err)
+		}
+	}
+	_, _, _, err = serve(t, &Options{DataDir: dir, Getenv: noEnv})
+	check("forge server", err)
+	ios, _, _, _ := iostreams.Test()
+	init := &InitOptions{Options: Options{IO: ios, DataDir: dir, Getenv: noEnv}, ResetAdmin: true}
+	check("forge server init", RunInit(t.Context(), init))
+
+	// Another key is refused by init as by the server.
+	if _, err := vault.CreateMasterKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := RunInit(t.Context(), init); !errors.Is(err, apiserver.ErrMasterKeyMismatch) {
+		t.Fatalf("init with another master key: %v", err)
 	}
 }

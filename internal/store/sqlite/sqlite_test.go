@@ -3,11 +3,13 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/forgehq/forge/internal/store"
 	"github.com/forgehq/forge/internal/store/internal/sqlstore"
@@ -150,6 +152,36 @@ func TestMigrationBackfillsAuditHeads(t *testing.T) {
 	must(t, err)
 	if head.Seq != last.Seq || !bytes.Equal(head.Hash, last.Hash) {
 		t.Fatalf("head after the migration = %+v, want seq %d hash %x", head, last.Seq, last.Hash)
+	}
+}
+
+// TestMigrationKeepsOneAdmin: migration 0005 revokes the admin credentials
+// a bootstrap race left valid before it, keeping the newest, and then
+// admits no second valid one.
+func TestMigrationKeepsOneAdmin(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "forge.db")
+	s := openTemp(t, path)
+	c := t.Context()
+	writer := s.DB().(*sqliteDB).writer
+	for _, q := range []string{`DROP INDEX admin_credentials_one_valid`, `DELETE FROM schema_migrations WHERE version = 5`} {
+		if _, err := writer.ExecContext(c, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for i := range 3 {
+		must(t, s.CreateAdminCredential(c, &store.AdminCredential{ID: fmt.Sprint("a", i), Hash: []byte{byte(i + 1)}, CreatedAt: storetest.T0.Add(time.Duration(i) * time.Minute)}))
+	}
+	must(t, s.Close())
+	s = openTemp(t, path)
+	cs, err := s.ListAdminCredentials(c)
+	must(t, err)
+	for _, a := range cs {
+		if a.Revoked() != (a.ID != "a2") {
+			t.Errorf("%s: revoked = %v after the migration", a.ID, a.Revoked())
+		}
+	}
+	if err := s.CreateAdminCredential(c, &store.AdminCredential{Hash: []byte{9}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second valid admin credential: %v, want a conflict", err)
 	}
 }
 

@@ -21,6 +21,8 @@ func testAdmin(t *testing.T, s store.Store) {
 		t.Fatal("id not filled")
 	}
 	wantErr(t, s.CreateAdminCredential(ctx(t), &store.AdminCredential{Hash: []byte("hash-1")}), store.ErrConflict)
+	// One valid admin credential at a time: a second is a conflict.
+	wantErr(t, s.CreateAdminCredential(ctx(t), &store.AdminCredential{Hash: []byte("hash-other")}), store.ErrConflict)
 	got, err := s.LookupAdminCredential(ctx(t), []byte("hash-1"))
 	must(t, err)
 	if got.ID != c.ID || !got.CreatedAt.Equal(T0) || got.Revoked() {

@@ -85,13 +85,13 @@ func testSecrets(t *testing.T, s store.Store) {
 func testConfig(t *testing.T, s store.Store) {
 	c := ctx(t)
 	ns, nsB := twoNamespaces(t, s)
-	must(t, s.PutConfig(c, ns, "channel", "#billing"))
-	must(t, s.PutConfig(c, ns, "day", "monday"))
-	must(t, s.PutConfig(c, ns, "channel", "#finance"))
+	must(t, s.PutConfig(c, ns, store.ConfigEntry{Key: "channel", Value: "#billing"}))
+	must(t, s.PutConfig(c, ns, store.ConfigEntry{Key: "day", Value: "monday"}))
+	must(t, s.PutConfig(c, ns, store.ConfigEntry{Key: "channel", Value: "#finance", UpdatedAt: at(5)}))
 	v, err := s.GetConfig(c, ns, "channel")
 	must(t, err)
-	if v != "#finance" {
-		t.Fatalf("GetConfig = %q", v)
+	if v.Key != "channel" || v.Value != "#finance" || !v.UpdatedAt.Equal(at(5)) {
+		t.Fatalf("GetConfig = %+v", v)
 	}
 	list, err := s.ListConfig(c, ns)
 	must(t, err)
@@ -108,7 +108,7 @@ func testConfig(t *testing.T, s store.Store) {
 		}
 		wantErr(t, s.DeleteConfig(c, other, "channel"), store.ErrNotFound)
 	}
-	wantErr(t, s.PutConfig(c, ns, "", "x"), store.ErrInvalid)
+	wantErr(t, s.PutConfig(c, ns, store.ConfigEntry{Key: "", Value: "x"}), store.ErrInvalid)
 	must(t, s.DeleteConfig(c, ns, "channel"))
 	_, err = s.GetConfig(c, ns, "channel")
 	wantErr(t, err, store.ErrNotFound)
@@ -122,7 +122,7 @@ func testSecretsAtRest(t *testing.T, s store.Store, dump RawDump) {
 	const plaintext = "PLAINTEXT-MARKER-do-not-store-7f3a"
 	ciphertext := sealForTest(t, []byte(plaintext))
 	must(t, s.PutSecret(c, ns, store.Secret{Name: "TOKEN", KeyID: "dk-1", Nonce: ciphertext[:12], Ciphertext: ciphertext[12:]}))
-	must(t, s.PutConfig(c, ns, "note", "config is not secret"))
+	must(t, s.PutConfig(c, ns, store.ConfigEntry{Key: "note", Value: "config is not secret"}))
 	got, err := s.GetSecret(c, ns, "TOKEN")
 	must(t, err)
 	if !bytes.Equal(got.Ciphertext, ciphertext[12:]) || !bytes.Equal(got.Nonce, ciphertext[:12]) {

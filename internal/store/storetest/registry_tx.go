@@ -187,7 +187,7 @@ func testIsolation(t *testing.T, s store.Store) {
 	dk := store.DataKey{WorkspaceID: a.ID, Wrapped: []byte("w"), MasterKeyID: "m"}
 	must(t, s.CreateDataKey(c, &dk))
 	must(t, s.PutSecret(c, ns, store.Secret{Name: "S", KeyID: dk.ID, Nonce: []byte("n"), Ciphertext: []byte("c")}))
-	must(t, s.PutConfig(c, ns, "k", "v"))
+	must(t, s.PutConfig(c, ns, store.ConfigEntry{Key: "k", Value: "v"}))
 
 	B := b.ID
 	ext := v.ExtensionID
@@ -233,7 +233,7 @@ func testIsolation(t *testing.T, s store.Store) {
 	probe("DeleteSecret", s.DeleteSecret(c, nsB, "S"))
 	_, err = s.GetConfig(c, nsB, "k")
 	probe("GetConfig", err)
-	probe("PutConfig", s.PutConfig(c, nsB, "k", "v2"))
+	probe("PutConfig", s.PutConfig(c, nsB, store.ConfigEntry{Key: "k", Value: "v2"}))
 	probe("DeleteConfig", s.DeleteConfig(c, nsB, "k"))
 	_, err = s.GetDataKey(c, B, dk.ID)
 	probe("GetDataKey", err)
@@ -258,8 +258,8 @@ func testIsolation(t *testing.T, s store.Store) {
 
 	// Nothing of a changed.
 	wantStates(t, s, a.ID, ext, A, P)
-	if got, err := s.GetConfig(c, ns, "k"); err != nil || got != "v" {
-		t.Errorf("a's config = %q, %v", got, err)
+	if got, err := s.GetConfig(c, ns, "k"); err != nil || got.Value != "v" {
+		t.Errorf("a's config = %+v, %v", got, err)
 	}
 	if _, err := s.LookupAPIKey(c, []byte("kh")); err != nil {
 		t.Errorf("a's key: %v", err)

@@ -216,15 +216,12 @@ func (s *Store) transition(ctx context.Context, op, workspaceID, extensionID str
 	at := orNow(d.At)
 	var out store.ExtensionVersion
 	err := s.write(ctx, func(tx *Store) error {
-		var cur int64
-		err := tx.q.QueryRow(ctx, `SELECT current_version FROM extensions WHERE workspace_id = ? AND id = ?`+tx.d.ForUpdate,
-			workspaceID, extensionID).Scan(&cur)
+		// Lock the extension row while reading it: concurrent transitions
+		// of one extension are serialized.
+		ext, err := scanExtension(tx.q.QueryRow(ctx, extensionSelect+` WHERE e.workspace_id = ? AND e.id = ?`+tx.d.ForUpdate,
+			workspaceID, extensionID))
 		if err != nil {
 			return tx.wrap(op, err)
-		}
-		ext, err := tx.GetExtension(ctx, workspaceID, extensionID)
-		if err != nil {
-			return err
 		}
 		target, to, err := decide(tx, ext)
 		if err != nil {

@@ -111,12 +111,12 @@ func (s *Store) nsDelete(ctx context.Context, op, table, col string, ns store.Na
 }
 
 // PutConfig implements store.ConfigStore.
-func (s *Store) PutConfig(ctx context.Context, ns store.Namespace, key, value string) error {
+func (s *Store) PutConfig(ctx context.Context, ns store.Namespace, e store.ConfigEntry) error {
 	const op = "put config"
-	if err := required("config key", key); err != nil {
+	if err := required("config key", e.Key); err != nil {
 		return err
 	}
-	at := now()
+	at := orNow(e.UpdatedAt)
 	return s.write(ctx, func(tx *Store) error {
 		extID, err := tx.extensionID(ctx, op, ns)
 		if err != nil {
@@ -125,17 +125,22 @@ func (s *Store) PutConfig(ctx context.Context, ns store.Namespace, key, value st
 		_, err = tx.q.Exec(ctx, `INSERT INTO namespace_config (workspace_id, extension_id, key, value, updated_at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (workspace_id, extension_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-			ns.WorkspaceID, extID, key, value, ts(at))
+			ns.WorkspaceID, extID, e.Key, e.Value, ts(at))
 		return tx.wrap(op, err)
 	})
 }
 
 // GetConfig implements store.ConfigStore.
-func (s *Store) GetConfig(ctx context.Context, ns store.Namespace, key string) (string, error) {
-	var v string
-	err := s.q.QueryRow(ctx, `SELECT t.value FROM namespace_config t`+nsJoin+` AND t.key = ?`,
-		ns.WorkspaceID, ns.SubjectID, ns.Extension, key).Scan(&v)
-	return v, s.wrap("get config", err)
+func (s *Store) GetConfig(ctx context.Context, ns store.Namespace, key string) (store.ConfigEntry, error) {
+	e := store.ConfigEntry{Key: key}
+	var updated int64
+	err := s.q.QueryRow(ctx, `SELECT t.value, t.updated_at FROM namespace_config t`+nsJoin+` AND t.key = ?`,
+		ns.WorkspaceID, ns.SubjectID, ns.Extension, key).Scan(&e.Value, &updated)
+	if err != nil {
+		return store.ConfigEntry{}, s.wrap("get config", err)
+	}
+	e.UpdatedAt = fromTS(updated)
+	return e, nil
 }
 
 // ListConfig implements store.ConfigStore.
