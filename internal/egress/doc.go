@@ -23,7 +23,10 @@
 //	resp, err := g.Do(req) // errors.Is(err, egress.ErrDenied), ErrTooLarge, ErrLimit, ErrUnavailable
 //
 // Error messages name the host, URL or rule and never contain a secret
-// value; query strings are left out of them.
+// value; query strings are left out of them (ShowURL). NewRedactor gives
+// the same redaction, for the same encodings, to whatever else prints or
+// saves text that may carry a secret (the sandbox's results, forge run's
+// output and recordings).
 //
 // The package also classifies addresses (Forbidden) and offers Policy, a
 // dialer Control hook and HTTP client with the same address checks, used for

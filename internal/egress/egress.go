@@ -1,7 +1,6 @@
 package egress
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -146,10 +145,4 @@ func (p Policy) Client(timeout time.Duration) *http.Client {
 			return nil
 		},
 	}
-}
-
-// DialContext dials network/address with the policy applied.
-func (p Policy) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
-	d := &net.Dialer{Timeout: 10 * time.Second, Control: p.Control}
-	return d.DialContext(ctx, network, address)
 }

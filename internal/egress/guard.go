@@ -28,6 +28,9 @@ var (
 	ErrDenied = errors.New("egress denied")
 	// ErrTooLarge: the request or the response is over its size cap.
 	ErrTooLarge = errors.New("egress: too large")
+	// ErrResponseTooLarge is also wrapped, with ErrTooLarge, when it is the
+	// response body that is over MaxResponseBytes (declared or read).
+	ErrResponseTooLarge = errors.New("egress: response too large")
 	// ErrLimit: a limit other than size was reached: the connect or total
 	// timeout, or the number of redirects. Timeouts also wrap
 	// context.DeadlineExceeded.
@@ -98,8 +101,14 @@ type GuardConfig struct {
 	Resolver Resolver
 	// Transport, when set, replaces the guard's own dialer: the rule,
 	// redirect, secret and size checks still apply, the address checks at
-	// dial time do not. For record/replay in the CLI and for tests only.
+	// dial time do not. For replaying a recording in the CLI and for tests
+	// only.
 	Transport http.RoundTripper
+	// WrapTransport, when set (and Transport is not), wraps the guard's own
+	// transport: every check applies, and the wrapper sees each request the
+	// guard sends (every hop of a redirect chain) and its response before
+	// the response size cap. For recording in the CLI.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Guard sends HTTP requests for an extension: only to the URLs its rules
@@ -109,6 +118,7 @@ type GuardConfig struct {
 type Guard struct {
 	rules          []manifest.Egress
 	secrets        []secret
+	redactor       *Redactor
 	allowLoopback  bool
 	maxReq         int64
 	maxResp        int64
@@ -160,6 +170,7 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 			g.secrets = append(g.secrets, newSecret(s))
 		}
 	}
+	g.redactor = NewRedactor(cfg.Secrets)
 	if g.resolver == nil {
 		g.resolver = net.DefaultResolver
 	}
@@ -178,6 +189,9 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 			ExpectContinueTimeout:  time.Second,
 		}
 		g.rt = g.own
+		if cfg.WrapTransport != nil {
+			g.rt = cfg.WrapTransport(g.own)
+		}
 	}
 	return g, nil
 }
@@ -250,7 +264,7 @@ func (g *Guard) check(u *url.URL) (target, *guardError) {
 	if u == nil {
 		return t, g.fail(ErrDenied, nil, "no URL")
 	}
-	shown := showURL(u)
+	shown := ShowURL(u)
 	t.scheme = strings.ToLower(u.Scheme)
 	if t.scheme != "http" && t.scheme != "https" {
 		return t, g.fail(ErrDenied, nil, "%s: scheme %q is not allowed, only http and https", shown, u.Scheme)
@@ -377,9 +391,10 @@ func parsePort(s, scheme string) (int, bool) {
 	return n, n >= 1 && n <= 65535
 }
 
-// showURL is u without user info, query or fragment, shortened, for
-// messages (which are redacted as well).
-func showURL(u *url.URL) string {
+// ShowURL is u without user info, query or fragment ("?…" marks a dropped
+// query), shortened: the form of a URL in messages and in records of
+// requests, which are redacted as well.
+func ShowURL(u *url.URL) string {
 	s := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 	if u.RawQuery != "" {
 		s += "?…"
@@ -436,7 +451,7 @@ func (g *Guard) Do(req *http.Request) (*http.Response, error) {
 		return nil, g.fail(ErrDenied, nil, "method CONNECT is not allowed")
 	}
 	if req.Host != "" && !strings.EqualFold(req.Host, req.URL.Host) {
-		return nil, g.fail(ErrDenied, nil, "%s: the Host header %q differs from the URL's host", showURL(req.URL), req.Host)
+		return nil, g.fail(ErrDenied, nil, "%s: the Host header %q differs from the URL's host", ShowURL(req.URL), req.Host)
 	}
 	header := req.Header.Clone()
 	if header == nil {
@@ -472,7 +487,7 @@ func (g *Guard) follow(ctx context.Context, cancel context.CancelFunc, cur hop) 
 		}
 		if gerr != nil {
 			if prev != nil {
-				gerr.msg = g.redact(fmt.Sprintf("redirect from %s to %s refused: ", showURL(prev), showURL(cur.url))) + gerr.msg
+				gerr.msg = g.redact(fmt.Sprintf("redirect from %s to %s refused: ", ShowURL(prev), ShowURL(cur.url))) + gerr.msg
 			}
 			return nil, gerr
 		}
@@ -484,14 +499,14 @@ func (g *Guard) follow(ctx context.Context, cancel context.CancelFunc, cur hop) 
 		}
 		out, err := http.NewRequestWithContext(ctx, cur.method, cur.url.String(), rd)
 		if err != nil {
-			return nil, g.fail(ErrDenied, nil, "%s: invalid request (method %q)", showURL(cur.url), cur.method)
+			return nil, g.fail(ErrDenied, nil, "%s: invalid request (method %q)", ShowURL(cur.url), cur.method)
 		}
 		out.Header = cur.header
 		resp, err := g.rt.RoundTrip(out)
 		if err != nil {
 			terr := g.transportError(ctx, t, err)
 			if prev != nil {
-				terr.msg = g.redact(fmt.Sprintf("redirect from %s to %s: ", showURL(prev), showURL(cur.url))) + terr.msg
+				terr.msg = g.redact(fmt.Sprintf("redirect from %s to %s: ", ShowURL(prev), ShowURL(cur.url))) + terr.msg
 			}
 			return nil, terr
 		}
@@ -503,10 +518,10 @@ func (g *Guard) follow(ctx context.Context, cancel context.CancelFunc, cur hop) 
 			return g.wrapResponse(ctx, cancel, resp, t)
 		}
 		if redirects >= g.maxRedirects {
-			return nil, g.fail(ErrLimit, nil, "stopped after %d redirects, at a redirect from %s to %s", g.maxRedirects, showURL(cur.url), showURL(next.url))
+			return nil, g.fail(ErrLimit, nil, "stopped after %d redirects, at a redirect from %s to %s", g.maxRedirects, ShowURL(cur.url), ShowURL(next.url))
 		}
 		if visited[next.method+" "+next.url.String()] {
-			return nil, g.fail(ErrDenied, nil, "redirect from %s to %s refused: a redirect loop (already visited)", showURL(cur.url), showURL(next.url))
+			return nil, g.fail(ErrDenied, nil, "redirect from %s to %s refused: a redirect loop (already visited)", ShowURL(cur.url), ShowURL(next.url))
 		}
 		prev = cur.url
 		cur = *next
@@ -538,7 +553,7 @@ func (g *Guard) nextHop(resp *http.Response, cur hop, t target) (*hop, *guardErr
 	_ = resp.Body.Close()
 	u, err := cur.url.Parse(loc)
 	if err != nil {
-		return nil, g.fail(ErrDenied, nil, "redirect from %s refused: invalid Location header", showURL(cur.url))
+		return nil, g.fail(ErrDenied, nil, "redirect from %s refused: invalid Location header", ShowURL(cur.url))
 	}
 	next.url = u
 	next.header = cur.header.Clone()
@@ -642,7 +657,7 @@ func (g *Guard) transportError(ctx context.Context, t target, err error) *guardE
 func (g *Guard) wrapResponse(ctx context.Context, cancel context.CancelFunc, resp *http.Response, t target) (*http.Response, error) {
 	if resp.ContentLength > g.maxResp {
 		_ = resp.Body.Close()
-		return nil, g.fail(ErrTooLarge, nil, "response from %s declares %d bytes, over the %d-byte cap", t.host, resp.ContentLength, g.maxResp)
+		return nil, g.fail(ErrTooLarge, ErrResponseTooLarge, "response from %s declares %d bytes, over the %d-byte cap", t.host, resp.ContentLength, g.maxResp)
 	}
 	resp.Body = &cappedBody{rc: resp.Body, left: g.maxResp, g: g, ctx: ctx, cancel: cancel, host: t.host}
 	return resp, nil
@@ -668,7 +683,7 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 		n = int(b.left)
 		b.left = -1
 		b.cancel()
-		return n, b.g.fail(ErrTooLarge, nil, "response from %s is over the %d-byte cap", b.host, b.g.maxResp)
+		return n, b.g.fail(ErrTooLarge, ErrResponseTooLarge, "response from %s is over the %d-byte cap", b.host, b.g.maxResp)
 	}
 	b.left -= int64(n)
 	switch {

@@ -4,10 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/forgehq/forge/internal/manifest"
 )
@@ -200,13 +203,82 @@ func parseBasic(v string) (user, pass string, ok bool) {
 }
 
 // redact replaces every form of every secret value in s.
-func (g *Guard) redact(s string) string {
-	for _, sec := range g.secrets {
-		for _, n := range sec.needles {
-			if strings.Contains(s, n) {
-				s = strings.ReplaceAll(s, n, "[secret "+sec.name+"]")
+func (g *Guard) redact(s string) string { return g.redactor.Redact(s) }
+
+// Redactor replaces secret values in text that is printed or saved (logs,
+// errors, HTTP call records, output, recordings) by "[secret NAME]", in every
+// form the Guard looks for in requests: as written, percent-encoded (any
+// mix of escaped and literal bytes, '+' for a space, either hex case),
+// JSON-escaped, in hex, in base64 (alone or inside a longer base64 string,
+// as in Basic credentials). A nil or empty Redactor returns its input. It
+// is safe for concurrent use.
+type Redactor struct {
+	secrets []redactSecret
+}
+
+type redactSecret struct {
+	repl string
+	raw  string // set for a value that is not valid UTF-8, replaced as is
+	re   *regexp.Regexp
+}
+
+// NewRedactor returns a Redactor for the values of secrets; empty values
+// are ignored. The Hosts of the bindings are not used.
+func NewRedactor(secrets []SecretBinding) *Redactor {
+	r := &Redactor{}
+	for _, b := range secrets {
+		if b.Value == "" {
+			continue
+		}
+		rs := redactSecret{repl: "[secret " + b.Name + "]"}
+		var alts []string
+		if utf8.ValidString(b.Value) {
+			alts = append(alts, percentPattern(b.Value))
+		} else {
+			rs.raw = b.Value
+		}
+		for _, n := range newSecret(b).needles {
+			if utf8.ValidString(n) {
+				alts = append(alts, regexp.QuoteMeta(n))
 			}
 		}
+		rs.re = regexp.MustCompile("(?:" + strings.Join(alts, "|") + ")")
+		rs.re.Longest()
+		r.secrets = append(r.secrets, rs)
+	}
+	return r
+}
+
+// percentPattern matches v with any of its characters percent-encoded
+// (the bytes of its UTF-8 encoding, hex in either case), and a space also
+// as '+'.
+func percentPattern(v string) string {
+	var b strings.Builder
+	for _, c := range v {
+		b.WriteString("(?:")
+		b.WriteString(regexp.QuoteMeta(string(c)))
+		b.WriteString("|")
+		for _, x := range []byte(string(c)) {
+			fmt.Fprintf(&b, "%%(?i:%02x)", x)
+		}
+		if c == ' ' {
+			b.WriteString(`|\+`)
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Redact returns s with every form of every secret value replaced.
+func (r *Redactor) Redact(s string) string {
+	if r == nil {
+		return s
+	}
+	for _, sec := range r.secrets {
+		if sec.raw != "" {
+			s = strings.ReplaceAll(s, sec.raw, sec.repl)
+		}
+		s = sec.re.ReplaceAllLiteralString(s, sec.repl)
 	}
 	return s
 }

@@ -72,9 +72,10 @@ type Session struct {
 	state    sandbox.StateStore
 	secrets  sandbox.MapSecrets
 	config   map[string]string
-	http     sandbox.HTTPClient
+	declared []string // the manifest's secret names
+	http     *egress.Guard
 	recorder *Recorder
-	redactor *strings.Replacer
+	redactor *egress.Redactor
 }
 
 // Load reads the extension (building a Go module when needed), checks the
@@ -84,7 +85,7 @@ func Load(ctx context.Context, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Manifest: m, Dir: dir, opts: opts, Namespace: sandbox.Namespace{Workspace: "local", Subject: "local", Extension: m.Name}}
+	s := &Session{Manifest: m, Dir: dir, opts: opts, Namespace: sandbox.LocalNamespace(m.Name)}
 	if s.Limits, err = sandbox.LimitsFor(m.Limits, opts.MaxLimits); err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -113,6 +114,9 @@ func (s *Session) Close(ctx context.Context) error {
 	var errs []error
 	if s.recorder != nil {
 		errs = append(errs, s.recorder.Save())
+	}
+	if s.http != nil {
+		s.http.CloseIdleConnections()
 	}
 	if s.runtime != nil {
 		errs = append(errs, s.runtime.Close(ctx))
@@ -166,8 +170,7 @@ func manifestErr(m *manifest.Manifest, diags []manifest.Diagnostic, err error) e
 func (s *Session) prepare() error {
 	m := s.Manifest
 	secrets := map[string]string{}
-	var bindings []egress.SecretBinding
-	var redact []string
+	var bindings, redact []egress.SecretBinding
 	names := make([]string, 0, len(s.opts.Secrets))
 	for name := range s.opts.Secrets {
 		names = append(names, name)
@@ -184,11 +187,15 @@ func (s *Session) prepare() error {
 		// Values this short would turn ordinary text into noise; they are
 		// not credentials anyone should use.
 		if len(value) >= minRedactLen {
-			redact = append(redact, value, "[secret "+name+"]")
+			redact = append(redact, egress.SecretBinding{Name: name, Value: value})
 		}
 	}
 	s.secrets = sandbox.MapSecrets{s.Namespace: secrets}
-	s.redactor = strings.NewReplacer(redact...)
+	s.redactor = egress.NewRedactor(redact)
+	s.declared = []string{} // not nil: an undeclared name is denied, not looked up
+	for _, d := range m.Secrets {
+		s.declared = append(s.declared, d.Name)
+	}
 
 	s.config = map[string]string{}
 	for _, c := range m.Config {
@@ -217,28 +224,32 @@ func (s *Session) prepare() error {
 		s.state = sandbox.NewMemState()
 	}
 
-	guard, err := egress.NewGuard(egress.GuardConfig{
+	cfg := egress.GuardConfig{
 		Rules:            m.Egress,
 		Secrets:          bindings,
 		AllowLoopback:    s.opts.AllowPrivateEgress,
 		MaxResponseBytes: s.Limits.ResponseBytes,
 		Timeout:          s.Limits.Timeout,
-	})
+	}
+	// Recording and replaying happen under the guard, as its transport, so
+	// that every check of a live run (rules, secrets to their hosts,
+	// redirects, sizes) applies to both.
+	switch {
+	case s.opts.Replay != "":
+		rp, err := LoadReplay(s.opts.Replay, s.redactor)
+		if err != nil {
+			return &InputError{Err: err}
+		}
+		cfg.Transport = rp
+	case s.opts.Record != "":
+		s.recorder = NewRecorder(s.opts.Record, s.redactor, s.Limits.ResponseBytes)
+		cfg.WrapTransport = s.recorder.Wrap
+	}
+	guard, err := egress.NewGuard(cfg)
 	if err != nil {
 		return err
 	}
 	s.http = guard
-	switch {
-	case s.opts.Replay != "":
-		rp, err := LoadReplay(s.opts.Replay, guard, s.redactor)
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		s.http = rp
-	case s.opts.Record != "":
-		s.recorder = NewRecorder(s.opts.Record, guard, s.redactor)
-		s.http = s.recorder
-	}
 	return nil
 }
 
@@ -306,16 +317,23 @@ func (s *Session) Invoke(ctx context.Context, trigger string, event []byte, sche
 	}
 	res, err := s.module.Invoke(ctx, sandbox.Invocation{
 		Namespace: s.Namespace, Trigger: trigger, Event: event, ScheduledAt: scheduledAt,
-		Limits: s.Limits, Secrets: s.secrets, State: s.state, Config: s.config, HTTP: s.http,
+		Limits: s.Limits, Secrets: s.secrets, DeclaredSecrets: s.declared, State: s.state, Config: s.config, HTTP: s.http,
 	})
 	run := &Run{Extension: s.Manifest.Name, Trigger: trigger, Namespace: s.Namespace.String(), Logs: []sandbox.LogLine{}, HTTPCalls: []sandbox.HTTPCall{}}
 	if res != nil {
-		// The sandbox has already replaced the secrets the guest read in
-		// the logs and HTTP records; the output is the handler's own, and
-		// is redacted here before it is printed.
-		run.Output = s.redactor.Replace(string(res.Output))
-		run.Logs = append(run.Logs, res.Logs...)
-		run.HTTPCalls = append(run.HTTPCalls, res.HTTPCalls...)
+		// The sandbox has already replaced the secrets the guest read; the
+		// session's redactor replaces every secret given to the run, read
+		// or not, in every form the egress guard detects, in all that is
+		// printed.
+		run.Output = s.redactor.Redact(string(res.Output))
+		for _, l := range res.Logs {
+			l.Message = s.redactor.Redact(l.Message)
+			run.Logs = append(run.Logs, l)
+		}
+		for _, c := range res.HTTPCalls {
+			c.URL, c.Error = s.redactor.Redact(c.URL), s.redactor.Redact(c.Error)
+			run.HTTPCalls = append(run.HTTPCalls, c)
+		}
 		run.DurationMs = float64(res.Duration.Microseconds()) / 1000
 		run.PeakMemoryBytes = res.PeakMemoryBytes
 		run.OK = !res.Failed
@@ -325,7 +343,7 @@ func (s *Session) Invoke(ctx context.Context, trigger string, event []byte, sche
 	}
 	if err != nil {
 		run.OK = false
-		run.Error = s.redactor.Replace(err.Error())
+		run.Error = s.redactor.Redact(err.Error())
 	}
 	return run, nil
 }

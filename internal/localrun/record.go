@@ -9,13 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/forgehq/forge/internal/atomicfile"
-	"github.com/forgehq/forge/internal/sandbox"
+	"github.com/forgehq/forge/internal/egress"
 )
 
 // RecordingVersion is the version of the --record file format.
@@ -39,45 +37,58 @@ type Recording struct {
 	Exchanges []Exchange `json:"exchanges"`
 }
 
-// Recorder sends requests through the guard and records each exchange.
+// Recorder records the HTTP exchanges of a run. It is the egress guard's
+// transport wrapper (egress.GuardConfig.WrapTransport, see Wrap): every
+// check of the guard applies, and each request the guard sends, every hop
+// of a redirect chain, is recorded with its response.
 type Recorder struct {
-	path   string
-	next   sandbox.HTTPClient
-	redact *strings.Replacer
+	path    string
+	next    http.RoundTripper
+	redact  *egress.Redactor
+	maxBody int64
 
 	mu  sync.Mutex
 	rec Recording
 }
 
-// NewRecorder returns a recorder writing to path on Save.
-func NewRecorder(path string, next sandbox.HTTPClient, redact *strings.Replacer) *Recorder {
-	return &Recorder{path: path, next: next, redact: redact, rec: Recording{Version: RecordingVersion, Exchanges: []Exchange{}}}
+// NewRecorder returns a recorder writing to path on Save. Secret values are
+// replaced with redact; a response body is recorded up to maxBody+1 bytes
+// (enough for the guard to refuse it as too large on replay too).
+func NewRecorder(path string, redact *egress.Redactor, maxBody int64) *Recorder {
+	return &Recorder{path: path, redact: redact, maxBody: maxBody, rec: Recording{Version: RecordingVersion, Exchanges: []Exchange{}}}
 }
 
-// Do sends req and records the exchange.
-func (r *Recorder) Do(req *http.Request) (*http.Response, error) {
+// Wrap makes next the transport the recorder sends through and returns the
+// recorder: pass it as egress.GuardConfig.WrapTransport.
+func (r *Recorder) Wrap(next http.RoundTripper) http.RoundTripper {
+	r.next = next
+	return r
+}
+
+// RoundTrip sends req and records the exchange.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, err := readBody(req)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := r.next.Do(req)
+	resp, err := r.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBody+1))
 	_ = resp.Body.Close()
 	if err != nil {
 		return nil, err
 	}
-	ex := Exchange{Method: req.Method, URL: r.redact.Replace(req.URL.String()), Status: resp.StatusCode, Body: []byte(r.redact.Replace(string(data)))}
+	ex := Exchange{Method: req.Method, URL: r.redact.Redact(req.URL.String()), Status: resp.StatusCode, Body: []byte(r.redact.Redact(string(data)))}
 	if len(body) > 0 {
-		ex.RequestBodySHA256 = digest(r.redact.Replace(string(body)))
+		ex.RequestBodySHA256 = digest(r.redact.Redact(string(body)))
 	}
 	if len(resp.Header) > 0 {
 		ex.Header = map[string][]string{}
 		for k, vs := range resp.Header {
 			for _, v := range vs {
-				ex.Header[k] = append(ex.Header[k], r.redact.Replace(v))
+				ex.Header[k] = append(ex.Header[k], r.redact.Redact(v))
 			}
 		}
 	}
@@ -85,6 +96,7 @@ func (r *Recorder) Do(req *http.Request) (*http.Response, error) {
 	r.rec.Exchanges = append(r.rec.Exchanges, ex)
 	r.mu.Unlock()
 	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.ContentLength = int64(len(data))
 	return resp, nil
 }
 
@@ -99,25 +111,22 @@ func (r *Recorder) Save() error {
 	return atomicfile.Write(r.path, append(data, '\n'), 0o600)
 }
 
-// URLChecker is the part of the egress guard a replay still applies: the
-// manifest's rules decide what may be requested even with no network.
-type URLChecker interface {
-	Check(u *url.URL) error
-}
-
 // Replay answers requests from a recording, in order per method and URL,
-// with no network. A request the recording does not have fails.
+// with no network. It is the egress guard's transport
+// (egress.GuardConfig.Transport), so the guard's rule, secret, redirect and
+// size checks apply as in a live run. A request the recording does not
+// have fails.
 type Replay struct {
-	rules  URLChecker
-	redact *strings.Replacer
+	redact *egress.Redactor
 
 	mu   sync.Mutex
 	ex   []Exchange
 	used []bool
 }
 
-// LoadReplay reads a recording.
-func LoadReplay(path string, rules URLChecker, redact *strings.Replacer) (*Replay, error) {
+// LoadReplay reads a recording. redact must replace secrets as the
+// recorder's did, for requests to match the recorded ones.
+func LoadReplay(path string, redact *egress.Redactor) (*Replay, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
@@ -131,25 +140,22 @@ func LoadReplay(path string, rules URLChecker, redact *strings.Replacer) (*Repla
 	if rec.Version != RecordingVersion {
 		return nil, fmt.Errorf("%s: recording version %d is not supported (want %d)", path, rec.Version, RecordingVersion)
 	}
-	return &Replay{rules: rules, redact: redact, ex: rec.Exchanges, used: make([]bool, len(rec.Exchanges))}, nil
+	return &Replay{redact: redact, ex: rec.Exchanges, used: make([]bool, len(rec.Exchanges))}, nil
 }
 
 // ErrNotRecorded is returned for a request the recording does not hold.
 var ErrNotRecorded = errors.New("no recorded exchange")
 
-// Do answers req from the recording.
-func (r *Replay) Do(req *http.Request) (*http.Response, error) {
-	if err := r.rules.Check(req.URL); err != nil {
-		return nil, err
-	}
+// RoundTrip answers req from the recording.
+func (r *Replay) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, err := readBody(req)
 	if err != nil {
 		return nil, err
 	}
-	u := r.redact.Replace(req.URL.String())
+	u := r.redact.Redact(req.URL.String())
 	var bodyDigest string
 	if len(body) > 0 {
-		bodyDigest = digest(r.redact.Replace(string(body)))
+		bodyDigest = digest(r.redact.Redact(string(body)))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -164,7 +170,8 @@ func (r *Replay) Do(req *http.Request) (*http.Response, error) {
 			ContentLength: int64(len(ex.Body)), Request: req, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		}, nil
 	}
-	return nil, fmt.Errorf("%w for %s %s", ErrNotRecorded, req.Method, u)
+	// Without the query, as the guard shows URLs in messages.
+	return nil, fmt.Errorf("%w for %s %s", ErrNotRecorded, req.Method, r.redact.Redact(egress.ShowURL(req.URL)))
 }
 
 func readBody(req *http.Request) ([]byte, error) {

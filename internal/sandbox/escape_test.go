@@ -259,7 +259,7 @@ func TestEscapeStatePath(t *testing.T) {
 	m := compile(t, r, escapeGuest(t))
 	ns := Namespace{"w", "s", "escape"}
 	for name, store := range map[string]StateStore{"mem": NewMemState(), "file": fileState} {
-		_ = store.Put(Namespace{"w", "s", "other"}, "x", []byte("other's"))
+		_ = store.Put(Namespace{"w", "s", "other"}, "x", []byte("other's"), StateQuota{})
 		res, err := m.Invoke(context.Background(), Invocation{Namespace: ns, Trigger: "state", State: store})
 		if err != nil || res.Failed {
 			t.Fatalf("%s: %v %s", name, err, res.Output)

@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,6 +14,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/forgehq/forge/internal/egress"
 	"github.com/forgehq/forge/internal/wasm"
 )
 
@@ -232,9 +233,7 @@ func hostSecretGet(_ context.Context, st *invState, mod api.Module, stack []uint
 		ret(stack, codeNotFound)
 		return
 	}
-	if len(v) >= 4 {
-		st.secrets = append(st.secrets, v)
-	}
+	st.addSecret(name, v)
 	st.buf, st.pending = append(st.buf[:0], v...), true
 	ret(stack, int32(len(v)))
 }
@@ -303,36 +302,16 @@ func hostStatePut(_ context.Context, st *invState, mod api.Module, stack []uint6
 		ret(stack, st.limit(codeTooLarge, LimitState, "value "+formatBytes(int64(l.StateValueBytes))))
 		return
 	}
-	ns, store := st.inv.Namespace, st.inv.State
-	old, exists, err := store.Get(ns, k)
-	if err != nil {
-		ret(stack, st.fail(codeUnavailable, "state: "+err.Error()))
-		return
-	}
-	keys, total, err := usage(store, ns)
-	if err != nil {
-		ret(stack, st.fail(codeUnavailable, "state: "+err.Error()))
-		return
-	}
-	if exists {
-		total -= int64(len(k) + len(old))
-	} else {
-		keys++
-	}
-	total += int64(len(k) + len(v))
+	err := st.inv.State.Put(st.inv.Namespace, k, v, StateQuota{Keys: l.StateKeys, TotalBytes: l.StateTotalBytes})
+	var le *LimitError
 	switch {
-	case keys > l.StateKeys:
-		ret(stack, st.limit(codeLimit, LimitState, strconv.Itoa(l.StateKeys)+" keys"))
-		return
-	case total > l.StateTotalBytes:
-		ret(stack, st.limit(codeLimit, LimitState, "total "+formatBytes(l.StateTotalBytes)))
-		return
-	}
-	if err := store.Put(ns, k, v); err != nil {
+	case errors.As(err, &le):
+		ret(stack, st.limit(codeLimit, le.Limit, le.Value))
+	case err != nil:
 		ret(stack, st.fail(codeUnavailable, "state: "+err.Error()))
-		return
+	default:
+		ret(stack, 0)
 	}
-	ret(stack, 0)
 }
 
 func hostStateDelete(_ context.Context, st *invState, mod api.Module, stack []uint64) {
@@ -442,19 +421,36 @@ func hostRandomFill(_ context.Context, st *invState, mod api.Module, stack []uin
 	ret(stack, 0)
 }
 
-// redact replaces the values of the secrets read in this invocation.
-func (s *invState) redact(msg string) string {
-	for _, v := range s.secrets {
-		msg = strings.ReplaceAll(msg, v, "[redacted]")
+// minRedactLen is the shortest secret value redacted: shorter values
+// would turn ordinary text into noise, and are no credentials anyone
+// should use.
+const minRedactLen = 4
+
+// addSecret notes a secret the guest read, to redact it in every form the
+// egress guard detects (egress.Redactor) from what the invocation reports.
+func (s *invState) addSecret(name, value string) {
+	if len(value) < minRedactLen {
+		return
 	}
-	return msg
+	for _, b := range s.secrets {
+		if b.Name == name && b.Value == value {
+			return
+		}
+	}
+	s.secrets = append(s.secrets, egress.SecretBinding{Name: name, Value: value})
+	s.redactor = egress.NewRedactor(s.secrets)
 }
 
-// redactResult removes secret values from the logs and HTTP records.
+// redact replaces the secrets read in this invocation, in all their forms.
+func (s *invState) redact(msg string) string { return s.redactor.Redact(msg) }
+
+// redactResult removes secret values from the output, the logs and the
+// HTTP records.
 func (s *invState) redactResult() {
 	if len(s.secrets) == 0 {
 		return
 	}
+	s.res.Output = []byte(s.redact(string(s.res.Output)))
 	for i := range s.res.Logs {
 		s.res.Logs[i].Message = s.redact(s.res.Logs[i].Message)
 	}

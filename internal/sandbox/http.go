@@ -56,7 +56,9 @@ func hostHTTPSend(ctx context.Context, st *invState, mod api.Module, stack []uin
 		ret(stack, st.fail(code, msg))
 		return
 	}
-	call := HTTPCall{Method: req.Method, URL: req.URL.String(), Host: req.URL.Hostname(), BytesSent: int64(len(body))}
+	// The URL is recorded as the egress guard shows URLs in messages: without
+	// its query, which often carries credentials (and is redacted besides).
+	call := HTTPCall{Method: req.Method, URL: egress.ShowURL(req.URL), Host: req.URL.Hostname(), BytesSent: int64(len(body))}
 	record := func(code int32, msg string) {
 		call.Error = msg
 		st.res.HTTPCalls = append(st.res.HTTPCalls, call)
@@ -80,6 +82,7 @@ func hostHTTPSend(ctx context.Context, st *invState, mod api.Module, stack []uin
 	defer cancel()
 	resp, err := st.inv.HTTP.Do(req.WithContext(rctx))
 	var out httpResponse
+	tooLarge := false
 	if err == nil {
 		call.Status = resp.StatusCode
 		out.Status = resp.StatusCode
@@ -90,11 +93,15 @@ func hostHTTPSend(ctx context.Context, st *invState, mod api.Module, stack []uin
 		out.Body, err = io.ReadAll(io.LimitReader(resp.Body, st.limits.ResponseBytes+1))
 		_ = resp.Body.Close()
 		call.BytesReceived = int64(len(out.Body))
-		if err == nil && int64(len(out.Body)) > st.limits.ResponseBytes {
-			call.Duration = time.Since(start)
-			record(st.limit(codeTooLarge, LimitResponse, formatBytes(st.limits.ResponseBytes)), "response body over "+formatBytes(st.limits.ResponseBytes))
-			return
-		}
+		tooLarge = err == nil && int64(len(out.Body)) > st.limits.ResponseBytes
+	}
+	// The invocation's ResponseBytes is the one response cap the guest is
+	// told about: an HTTP client (the egress guard) that enforces a cap of
+	// its own, before this one, reports the same limit.
+	if tooLarge || errors.Is(err, egress.ErrResponseTooLarge) {
+		call.Duration = time.Since(start)
+		record(st.limit(codeTooLarge, LimitResponse, formatBytes(st.limits.ResponseBytes)), "response body over "+formatBytes(st.limits.ResponseBytes))
+		return
 	}
 	call.Duration = time.Since(start)
 	if err != nil {

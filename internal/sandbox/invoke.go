@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/forgehq/forge/internal/egress"
 	"github.com/forgehq/forge/internal/wasm"
 )
 
@@ -165,7 +166,8 @@ type invState struct {
 	stdio     [3][]byte // partial lines of fd 1 and 2
 	httpCalls int
 	lastClock int64
-	secrets   []string // secret values read, redacted from logs and diagnostics
+	secrets   []egress.SecretBinding // secrets read, redacted from what the invocation reports
+	redactor  *egress.Redactor       // of secrets
 }
 
 // halt stops the running invocation: a countdown-instrumented guest ends

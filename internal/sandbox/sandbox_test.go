@@ -3,6 +3,8 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,11 +12,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/forgehq/forge/internal/egress"
+	"github.com/forgehq/forge/internal/manifest"
 )
 
 // loopbackClient sends every request to srv, whatever its URL, keeping the
@@ -195,6 +199,51 @@ func TestHTTPLimits(t *testing.T) {
 	}
 }
 
+// TestResponseLimitThroughGuard: when the egress guard caps the response
+// too (localrun sets its MaxResponseBytes to Limits.ResponseBytes), its
+// refusal is the invocation's response limit, whether the response declares
+// its length or streams past the cap.
+func TestResponseLimitThroughGuard(t *testing.T) {
+	big := bytes.Repeat([]byte("y"), 4096)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			w.(http.Flusher).Flush() // no Content-Length
+		}
+		_, _ = w.Write(big)
+	}))
+	defer srv.Close()
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := egress.NewGuard(egress.GuardConfig{
+		Rules:         []manifest.Egress{{Scheme: "http", Host: "127.0.0.1", Port: port, PathPrefix: "/"}},
+		AllowLoopback: true, MaxResponseBytes: 1024,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRuntime(t, Config{})
+	m := compile(t, r, escapeGuest(t))
+	for _, path := range []string{"/declared", "/stream"} {
+		ev, _ := json.Marshal(srv.URL + path)
+		res, err := m.Invoke(context.Background(), Invocation{Namespace: localNS, Trigger: "http", Event: ev, HTTP: g, Limits: Limits{ResponseBytes: 1024}})
+		var le *LimitError
+		if !errors.As(err, &le) || err.Error() != "limit exceeded: response (1KiB)" {
+			t.Errorf("%s: err = %v, want limit exceeded: response (1KiB)", path, err)
+		}
+		if res == nil || len(res.Limits) != 1 || res.Limits[0].Limit != LimitResponse {
+			t.Errorf("%s: Result.Limits = %+v", path, res)
+		} else if !strings.Contains(string(res.Output), "call 1: forge: http GET "+srv.URL+path+": too_large: limit exceeded: response (1KiB)") {
+			t.Errorf("%s: output %q", path, res.Output)
+		}
+	}
+}
+
 func TestOutputAndStateLimits(t *testing.T) {
 	r := newRuntime(t, Config{})
 	m := compile(t, r, escapeGuest(t))
@@ -297,28 +346,67 @@ func TestCompileSameBytesOnce(t *testing.T) {
 	}
 }
 
-// TestSecretsRedacted: a guest that logs its secret, prints it to stdout
-// and puts it in a URL is reported with the value replaced everywhere.
+// TestSecretsRedacted: a guest that logs its secret, prints it to stdout,
+// sends it URL-escaped in a query and a path and in a JSON body, and writes
+// it to its output hex-, base64- and URL-encoded, is reported with the value
+// replaced everywhere, in every encoding; HTTP calls are recorded without
+// their query.
 func TestSecretsRedacted(t *testing.T) {
 	r := newRuntime(t, Config{})
 	m := compile(t, r, escapeGuest(t))
-	const value = "sk-live-do-not-print"
+	const value = "sk/live+do-not=print<x>"
 	res, err := m.Invoke(context.Background(), Invocation{
 		Namespace: localNS, Trigger: "leak",
 		Secrets: MapSecrets{localNS: {"MINE": value}},
+		HTTP:    echoErrorClient{},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := fmt.Sprintf("%+v", res)
-	if strings.Contains(report, value) {
-		t.Fatalf("the secret value is in the result: %s", report)
+	calls, err := json.Marshal(res.HTTPCalls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := fmt.Sprintf("%+v %s %s", res, res.Output, calls)
+	for _, form := range secretForms(value) {
+		if strings.Contains(report, form) {
+			t.Errorf("the secret is in the result as %q:\n%s", form, report)
+		}
 	}
 	logs := fmt.Sprint(res.Logs)
-	if !strings.Contains(logs, "the secret is [redacted]") || !strings.Contains(logs, "stdout: [redacted]") {
+	if !strings.Contains(logs, "the secret is [secret MINE]") || !strings.Contains(logs, "stdout: [secret MINE]") {
 		t.Fatalf("logs were not redacted as expected: %s", logs)
 	}
-	if len(res.HTTPCalls) != 1 || !strings.Contains(res.HTTPCalls[0].URL, "key=[redacted]") {
+	want := []string{"https://api.example.com/?…", "https://api.example.com/[secret MINE]?…", "https://api.example.com/post"}
+	if len(res.HTTPCalls) != len(want) {
 		t.Fatalf("HTTP calls = %+v", res.HTTPCalls)
 	}
+	for i, c := range res.HTTPCalls {
+		if c.URL != want[i] {
+			t.Errorf("HTTP call %d URL = %q, want %q", i, c.URL, want[i])
+		}
+	}
+}
+
+// secretForms are the encodings of v a report must not contain.
+func secretForms(v string) []string {
+	j, _ := json.Marshal(v)
+	return []string{
+		v, url.QueryEscape(v), url.PathEscape(v), strings.ToLower(url.QueryEscape(v)),
+		string(j[1 : len(j)-1]), hex.EncodeToString([]byte(v)),
+		base64.StdEncoding.EncodeToString([]byte(v)), base64.URLEncoding.EncodeToString([]byte(v)),
+		base64.StdEncoding.EncodeToString([]byte("user:" + v)),
+	}
+}
+
+// echoErrorClient fails every request with an error that carries its URL
+// and body, as a careless transport would.
+type echoErrorClient struct{}
+
+func (echoErrorClient) Do(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+	}
+	return nil, fmt.Errorf("upstream refused %s with body %s", req.URL, body)
 }

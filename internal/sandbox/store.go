@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -58,39 +59,41 @@ func (m MapSecrets) Secret(ns Namespace, name string) (string, bool) {
 // strings within it ("../other/x" is just a key), never paths.
 type StateStore interface {
 	Get(ns Namespace, key string) ([]byte, bool, error)
-	Put(ns Namespace, key string, val []byte) error
+	// Put stores val under key unless the namespace would then be over
+	// quota: it checks and writes atomically (concurrent puts cannot
+	// together exceed the quota) and, over quota, stores nothing and
+	// returns a *LimitError (LimitState).
+	Put(ns Namespace, key string, val []byte, quota StateQuota) error
 	Delete(ns Namespace, key string) error
 	// List returns the keys starting with prefix, sorted by byte order.
 	List(ns Namespace, prefix string) ([]string, error)
 }
 
-// StateUsager is implemented by stores that can report a namespace's usage
-// cheaply. The sandbox enforces Limits.StateKeys and StateTotalBytes with
-// it; for other stores it lists and reads the namespace.
-type StateUsager interface {
-	// Usage returns the number of keys and the sum of the sizes of keys and
-	// values of ns.
-	Usage(ns Namespace) (keys int, bytes int64, err error)
+// StateQuota bounds a namespace's state (Limits.StateKeys and
+// StateTotalBytes). A zero field is no bound.
+type StateQuota struct {
+	// Keys is the number of keys.
+	Keys int
+	// TotalBytes is the sum of the sizes of keys and values.
+	TotalBytes int64
 }
 
-// usage returns a namespace's state usage.
-func usage(s StateStore, ns Namespace) (int, int64, error) {
-	if u, ok := s.(StateUsager); ok {
-		return u.Usage(ns)
+// check returns the *LimitError of putting val under key in m, or nil.
+func (q StateQuota) check(m map[string][]byte, key string, val []byte) error {
+	keys, total := sizeOf(m)
+	if old, ok := m[key]; ok {
+		total -= int64(len(key) + len(old))
+	} else {
+		keys++
 	}
-	keys, err := s.List(ns, "")
-	if err != nil {
-		return 0, 0, err
+	total += int64(len(key) + len(val))
+	switch {
+	case q.Keys > 0 && keys > q.Keys:
+		return &LimitError{Limit: LimitState, Value: strconv.Itoa(q.Keys) + " keys"}
+	case q.TotalBytes > 0 && total > q.TotalBytes:
+		return &LimitError{Limit: LimitState, Value: "total " + formatBytes(q.TotalBytes)}
 	}
-	var total int64
-	for _, k := range keys {
-		v, _, err := s.Get(ns, k)
-		if err != nil {
-			return 0, 0, err
-		}
-		total += int64(len(k) + len(v))
-	}
-	return len(keys), total, nil
+	return nil
 }
 
 // memState is the in-memory StateStore.
@@ -110,9 +113,12 @@ func (s *memState) Get(ns Namespace, key string) ([]byte, bool, error) {
 	return clone(v), ok, nil
 }
 
-func (s *memState) Put(ns Namespace, key string, val []byte) error {
+func (s *memState) Put(ns Namespace, key string, val []byte, quota StateQuota) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := quota.check(s.m[ns], key, val); err != nil {
+		return err
+	}
 	if s.m[ns] == nil {
 		s.m[ns] = map[string][]byte{}
 	}
@@ -131,13 +137,6 @@ func (s *memState) List(ns Namespace, prefix string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return listKeys(s.m[ns], prefix), nil
-}
-
-func (s *memState) Usage(ns Namespace) (int, int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, b := sizeOf(s.m[ns])
-	return n, b, nil
 }
 
 func clone(b []byte) []byte {
@@ -260,11 +259,14 @@ func (s *fileState) Get(ns Namespace, key string) ([]byte, bool, error) {
 	return v, ok, nil
 }
 
-func (s *fileState) Put(ns Namespace, key string, val []byte) error {
+func (s *fileState) Put(ns Namespace, key string, val []byte, quota StateQuota) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, m, err := s.load(ns)
 	if err != nil {
+		return err
+	}
+	if err := quota.check(m, key, val); err != nil {
 		return err
 	}
 	m[key] = clone(val)
@@ -293,15 +295,4 @@ func (s *fileState) List(ns Namespace, prefix string) ([]string, error) {
 		return nil, err
 	}
 	return listKeys(m, prefix), nil
-}
-
-func (s *fileState) Usage(ns Namespace) (int, int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, m, err := s.load(ns)
-	if err != nil {
-		return 0, 0, err
-	}
-	n, b := sizeOf(m)
-	return n, b, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/forgehq/forge/pkg/sdk/internal/hostabi"
 )
@@ -112,7 +113,7 @@ func (HTTPClient) Do(req *Request) (*Response, error) {
 	}
 	out, code := host().HTTPSend(b)
 	if code < 0 {
-		return nil, hostError("http "+w.Method+" "+req.URL, code, out)
+		return nil, hostError("http "+w.Method+" "+showURL(req.URL), code, out)
 	}
 	var r hostabi.Response
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -122,6 +123,27 @@ func (HTTPClient) Do(req *Request) (*Response, error) {
 		r.Headers = map[string][]string{}
 	}
 	return &Response{Status: r.Status, Header: r.Headers, Body: r.Body}, nil
+}
+
+// showURL is u as errors show it: without user info, query or fragment,
+// which often carry credentials ("?…" marks a dropped query).
+func showURL(u string) string {
+	u, _, _ = strings.Cut(u, "#")
+	u, _, hasQuery := strings.Cut(u, "?")
+	if scheme, rest, ok := strings.Cut(u, "://"); ok {
+		authority, path, hasPath := strings.Cut(rest, "/")
+		if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+			authority = authority[i+1:]
+		}
+		u = scheme + "://" + authority
+		if hasPath {
+			u += "/" + path
+		}
+	}
+	if hasQuery {
+		u += "?…"
+	}
+	return u
 }
 
 // Get sends a GET request to url.

@@ -155,7 +155,7 @@ func TestErrors(t *testing.T) {
 	h := sdktest.New()
 	h.DeclaredSecrets = []string{"DECLARED"}
 	h.Egress = []string{"*.example.com"}
-	h.MaxHTTPCalls = 2
+	h.MaxHTTPCalls = 3 // the denied request counts, the invalid one does not
 	h.HTTP = func(req *sdk.Request) (*sdk.Response, error) {
 		if strings.Contains(req.URL, "down") {
 			return nil, errors.New("connection refused")
@@ -188,8 +188,11 @@ func TestErrors(t *testing.T) {
 		if err != nil || resp.Status != 503 || resp.OK() {
 			t.Errorf("5xx is a response: %v %v", resp, err)
 		}
-		_, err = sdk.HTTP.Get("https://down.example.com/")
+		_, err = sdk.HTTP.Get("https://user:pw@down.example.com/x?token=abc#frag")
 		check("network", err, sdk.ErrUnavailable)
+		if err == nil || !strings.Contains(err.Error(), "http GET https://down.example.com/x?…: unavailable") || strings.Contains(err.Error(), "abc") || strings.Contains(err.Error(), "pw") {
+			t.Errorf("the error shows the URL's query or user info: %v", err)
+		}
 		_, err = sdk.HTTP.Get("https://api.example.com/")
 		check("limit", err, sdk.ErrLimit)
 		if _, ok := sdk.Config("nope"); ok {
@@ -298,5 +301,26 @@ func TestParallelInvocations(t *testing.T) {
 				t.Errorf("out %q err %v", out, err)
 			}
 		})
+	}
+}
+
+// TestHTTPCallsCountedBeforeEgress: as in the sandbox, a request the egress
+// check denies still counts against MaxHTTPCalls.
+func TestHTTPCallsCountedBeforeEgress(t *testing.T) {
+	h := sdktest.New()
+	h.Egress = []string{"api.example.com"}
+	h.MaxHTTPCalls = 1
+	h.HTTP = func(*sdk.Request) (*sdk.Response, error) { return &sdk.Response{Status: 200}, nil }
+	_, err := h.Invoke("check", nil, func(*sdk.Context) error {
+		if _, err := sdk.HTTP.Get("https://evil.test/"); !errors.Is(err, sdk.ErrDenied) {
+			t.Errorf("undeclared host: %v", err)
+		}
+		if _, err := sdk.HTTP.Get("https://api.example.com/"); !errors.Is(err, sdk.ErrLimit) {
+			t.Errorf("second call with MaxHTTPCalls 1: %v, want limit_exceeded", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -70,7 +70,8 @@ type Host struct {
 	// called.
 	Egress []string
 	// MaxHTTPCalls is the number of requests one invocation may send;
-	// more fail with sdk.ErrLimit. Zero means no limit.
+	// more fail with sdk.ErrLimit. As in the sandbox, every request with a
+	// valid URL counts, denied ones included. Zero means no limit.
 	MaxHTTPCalls int
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
@@ -269,12 +270,14 @@ func (h binding) HTTPSend(raw []byte) ([]byte, int32) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return []byte("url must be an absolute http or https URL"), hostabi.CodeInvalidArgument
 	}
-	if h.Egress != nil && !egressAllowed(h.Egress, u.Hostname()) {
-		return []byte("egress to " + u.Hostname() + " is not declared"), hostabi.CodeDenied
-	}
+	// As in the sandbox, every well-formed request counts against the
+	// limit, including those the egress check then denies.
 	h.httpCalls++
 	if h.MaxHTTPCalls > 0 && h.httpCalls > h.MaxHTTPCalls {
 		return []byte(fmt.Sprintf("more than %d HTTP calls", h.MaxHTTPCalls)), hostabi.CodeLimitExceeded
+	}
+	if h.Egress != nil && !egressAllowed(h.Egress, u.Hostname()) {
+		return []byte("egress to " + u.Hostname() + " is not declared"), hostabi.CodeDenied
 	}
 	if h.HTTP == nil {
 		return []byte("sdktest: Host.HTTP is nil"), hostabi.CodeDenied

@@ -4,8 +4,10 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -92,8 +94,9 @@ func secrets() int32 {
 	})
 }
 
-// leak logs its secret, prints it to stdout and sends it in a URL: the
-// host must report none of them.
+// leak logs its secret, prints it to stdout, sends it in a URL (as written,
+// URL-escaped in the query and the path) and in a JSON body, and writes it
+// to its output in other encodings: the host must report none of them.
 //
 //go:wasmexport forge_on_leak
 func leak() int32 {
@@ -105,7 +108,14 @@ func leak() int32 {
 		ctx.Logf("the secret is %s", v)
 		fmt.Println("stdout:", v)
 		_, _ = sdk.HTTP.Get("https://api.example.com/?key=" + v)
-		return ctx.OutputText("done")
+		if _, err := sdk.HTTP.Get("https://api.example.com/" + url.PathEscape(v) + "?token=" + url.QueryEscape(v)); err != nil {
+			ctx.Logf("escaped: %v", err)
+		}
+		if _, err := sdk.HTTP.PostJSON("https://api.example.com/post", map[string]string{"token": v}); err != nil {
+			ctx.Logf("json: %v", err)
+		}
+		ctx.Logf("hex %x base64 %s", v, base64.StdEncoding.EncodeToString([]byte("user:"+v)))
+		return ctx.OutputText("escaped " + url.QueryEscape(v) + " " + base64.URLEncoding.EncodeToString([]byte(v)))
 	})
 }
 
