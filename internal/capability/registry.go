@@ -1,13 +1,13 @@
 package capability
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -96,7 +96,9 @@ type Registry struct {
 	// rawEntries holds the undecoded capability list of the index until a
 	// caller needs it (Entries); most lookups never do.
 	rawEntries json.RawMessage
-	decoded    bool
+	// rawTail says that rawEntries runs on to the end of index.json.
+	rawTail bool
+	decoded bool
 }
 
 // NotFoundError is returned for an unknown capability or source.
@@ -115,9 +117,12 @@ func (e *NotFoundError) Error() string {
 }
 
 // Open reads the registry in dir. A missing directory is an empty registry.
+// It checks the index's version and source list; capability files are
+// checked as they are read (Get, Load).
 func Open(dir string) (*Registry, error) {
 	r := &Registry{Dir: dir, Index: Index{Version: IndexVersion}, decoded: true}
-	data, err := os.ReadFile(filepath.Join(dir, IndexFile))
+	path := filepath.Join(dir, IndexFile)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return r, nil
 	}
@@ -125,63 +130,127 @@ func Open(dir string) (*Registry, error) {
 		return nil, err
 	}
 	if err := r.decodeIndex(data); err != nil {
-		return nil, fmt.Errorf("%s: corrupt registry index: %w", filepath.Join(dir, IndexFile), err)
+		return nil, &CorruptError{Path: path, Msg: "the index does not decode: " + err.Error()}
 	}
 	if r.Index.Version != IndexVersion {
-		return nil, fmt.Errorf("%s: registry format version %d is not supported (want %d)", filepath.Join(dir, IndexFile), r.Index.Version, IndexVersion)
+		return nil, fmt.Errorf("%s: registry format version %d is not supported (want %d)", path, r.Index.Version, IndexVersion)
+	}
+	if probs := checkSources(r.Index.Sources); len(probs) > 0 {
+		return nil, &CorruptError{Path: path, Msg: probs[0].Field + " " + probs[0].Message}
 	}
 	return r, nil
 }
 
-// decodeIndex reads the version and the sources of index.json and stops at
-// the capability list, which it keeps undecoded (and unscanned) for
+// decodeIndex reads the version and the sources of index.json. When both
+// come before the capability list (as encodeIndex writes them) it stops
+// there and keeps the rest of the file undecoded (and unscanned) for
 // Entries: with thousands of capabilities it is most of the file, and a
-// lookup by id never needs it.
+// lookup by id never needs it. In any other order (a key-sorted index, as
+// jq -S writes it) it reads on to the end, keeping the list undecoded.
 func (r *Registry) decodeIndex(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return fmt.Errorf("not a JSON object")
 	}
 	r.Index = Index{}
+	var version, sources bool
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return err
+			return errors.New(jsonErrorKind(err))
 		}
 		key, _ := tok.(string)
 		switch key {
 		case "version":
-			err = dec.Decode(&r.Index.Version)
+			err, version = dec.Decode(&r.Index.Version), true
 		case "sources":
-			err = dec.Decode(&r.Index.Sources)
+			err, sources = dec.Decode(&r.Index.Sources), true
 		case "capabilities":
-			rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")
-			if !bytes.HasPrefix(rest, []byte(":")) {
-				return fmt.Errorf("malformed capabilities list")
+			if version && sources {
+				rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")
+				if !bytes.HasPrefix(rest, []byte(":")) {
+					return fmt.Errorf("malformed capabilities list")
+				}
+				r.rawEntries, r.rawTail, r.decoded = rest[1:], true, false
+				return nil
 			}
-			r.rawEntries, r.decoded = rest[1:], false
-			return nil
+			var raw json.RawMessage
+			err = dec.Decode(&raw)
+			r.rawEntries, r.rawTail, r.decoded = raw, false, false
 		default:
 			var skip json.RawMessage
 			err = dec.Decode(&skip)
 		}
 		if err != nil {
-			return err
+			return errors.New(jsonErrorKind(err))
 		}
 	}
+	return endObject(dec)
+}
+
+// endObject reads the closing brace of an object and checks that nothing
+// but white space follows it.
+func endObject(dec *json.Decoder) error {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return fmt.Errorf("malformed object")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("data after the index object")
+	}
 	return nil
+}
+
+// decodeEntries decodes the undecoded capability list. After a lazy Open
+// (rawTail) the list runs on to the end of the file: the keys after it
+// must not repeat version or sources, which Open has already read.
+func (r *Registry) decodeEntries() ([]Entry, error) {
+	var entries []Entry
+	dec := json.NewDecoder(bytes.NewReader(r.rawEntries))
+	if err := dec.Decode(&entries); err != nil {
+		return nil, errors.New(jsonErrorKind(err))
+	}
+	if !r.rawTail {
+		return entries, nil
+	}
+	rest := bytes.TrimLeft(r.rawEntries[dec.InputOffset():], " \t\r\n")
+	if bytes.HasPrefix(rest, []byte(",")) {
+		// More keys: read them as an object of their own.
+		dec = json.NewDecoder(io.MultiReader(strings.NewReader("{"), bytes.NewReader(rest[1:])))
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, errors.New(jsonErrorKind(err))
+			}
+			switch tok {
+			case "version", "sources", "capabilities":
+				return nil, fmt.Errorf("key %s comes twice", tok)
+			}
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, errors.New(jsonErrorKind(err))
+			}
+		}
+		return entries, endObject(dec)
+	}
+	if !bytes.HasPrefix(rest, []byte("}")) || len(bytes.TrimSpace(rest[1:])) > 0 {
+		return nil, fmt.Errorf("malformed object after the capability list")
+	}
+	return entries, nil
 }
 
 // Entries returns the index line of every capability, sorted by id.
 func (r *Registry) Entries() ([]Entry, error) {
 	if !r.decoded {
-		var entries []Entry
-		if len(bytes.TrimSpace(r.rawEntries)) > 0 {
-			// rawEntries runs to the end of the file: decode just the
-			// list, ignoring the closing brace after it.
-			if err := json.NewDecoder(bytes.NewReader(r.rawEntries)).Decode(&entries); err != nil {
-				return nil, fmt.Errorf("%s: corrupt registry index: %w", filepath.Join(r.Dir, IndexFile), err)
-			}
+		path := filepath.Join(r.Dir, IndexFile)
+		entries, err := r.decodeEntries()
+		if err != nil {
+			return nil, &CorruptError{Path: path, Msg: "the capability list does not decode: " + err.Error()}
+		}
+		if probs := checkEntries(entries); len(probs) > 0 {
+			return nil, &CorruptError{Path: path, Msg: probs[0].Field + " " + probs[0].Message}
 		}
 		r.Index.Capabilities, r.rawEntries, r.decoded = entries, nil, true
 	}
@@ -228,7 +297,10 @@ func (r *Registry) SuggestIDs(id string, n int) []string {
 
 // Get reads one capability by id. It reads only the index's source list
 // and binary-searches the sorted capability file of the id's source, so its
-// cost hardly grows with the size of the registry.
+// cost hardly grows with the size of the registry. It checks the line it
+// finds (see checkLine): a capability edited without recomputing its
+// digest is a *CorruptError naming the file and line. Only Load and Verify
+// read whole files and so check file digests and the index's pins.
 func (r *Registry) Get(id string) (*Capability, error) {
 	src, _, _ := SplitID(id)
 	rec, err := r.Source(src)
@@ -241,48 +313,61 @@ func (r *Registry) Get(id string) (*Capability, error) {
 		return nil, err
 	}
 	defer f.Close()
-	line, err := searchSorted(f, id)
+	corrupt := func(off int64, msg string) error {
+		n, err := lineNumber(f, off)
+		if err != nil {
+			return err
+		}
+		return &CorruptError{Path: path, Line: n, Msg: msg}
+	}
+	line, off, err := searchSorted(f, id)
+	if bl, ok := err.(*badLine); ok {
+		return nil, corrupt(bl.off, bl.msg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if line == nil {
 		return nil, &NotFoundError{What: "capability", Name: id, Suggestions: r.SuggestIDs(id, 3)}
 	}
-	var c Capability
-	if err := json.Unmarshal(line, &c); err != nil {
-		return nil, fmt.Errorf("%s: corrupt capability %s: %w", path, id, err)
+	c, err := checkLine(line, rec.Name)
+	if err != nil {
+		return nil, corrupt(off, err.Error())
 	}
 	return &c, nil
 }
 
-// Load reads all capabilities of one source.
+// Load reads all capabilities of one source, sorted by id, and checks its
+// whole file (see Verify): every line, the order, the file digest and
+// count the index pins, and the index's capability entries of the source.
+// Anything that does not verify is a *CorruptError naming the file (and
+// the line).
 func (r *Registry) Load(source string) ([]Capability, error) {
 	rec, err := r.Source(source)
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(r.Dir, rec.File)
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	out := make([]Capability, 0, rec.Capabilities)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 256<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var c Capability
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			return nil, fmt.Errorf("%s:%d: corrupt capability: %w", path, n, err)
-		}
-		out = append(out, c)
+	all, err := r.Entries()
+	if err != nil {
+		return nil, err
 	}
-	return out, sc.Err()
+	i := slices.IndexFunc(r.Index.Sources, func(s SourceRecord) bool { return s.Name == source })
+	entries, first := sourceEntries(all, source)
+	caps, probs := checkFile(*rec, i, data, entries, first)
+	if len(probs) > 0 {
+		p := probs[0]
+		msg := p.Message
+		if p.Field != "" {
+			msg = p.Field + " " + msg
+		}
+		return nil, &CorruptError{Path: filepath.Join(r.Dir, p.File), Line: p.Line, Msg: msg}
+	}
+	return caps, nil
 }
 
 // All reads every capability, sorted by id.
@@ -318,9 +403,13 @@ func EncodeCapabilities(caps []Capability) ([]byte, error) {
 // Put pins a source and its sealed capabilities, replacing any earlier pin
 // of the same source. Every file is written atomically; the index last.
 func (r *Registry) Put(rec SourceRecord, caps []Capability) error {
+	// The name becomes a file name.
+	if err := ValidSourceName(rec.Name); err != nil {
+		return err
+	}
 	seen := make(map[string]bool, len(caps))
 	for _, c := range caps {
-		if c.Source != rec.Name || c.Digest == "" {
+		if c.Source != rec.Name || c.ID != c.Source+"."+c.Name || c.Digest == "" || c.Digest != c.ComputeDigest() {
 			return fmt.Errorf("capability %s is not sealed for source %s", c.ID, rec.Name)
 		}
 		if seen[c.ID] {

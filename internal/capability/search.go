@@ -10,20 +10,30 @@ import (
 	"strings"
 )
 
+// badLine is a line of a capability file that cannot be read, at byte
+// offset off; Get turns it into a CorruptError with the line number.
+type badLine struct {
+	off int64
+	msg string
+}
+
+func (e *badLine) Error() string { return fmt.Sprintf("at byte %d: %s", e.off, e.msg) }
+
 // searchSorted finds the line of id in a capability file whose lines are
 // sorted by id (as EncodeCapabilities writes them), by binary search over
-// byte offsets. It returns nil when id is not there.
-func searchSorted(f *os.File, id string) ([]byte, error) {
+// byte offsets. It returns the line and its offset, or a nil line when id
+// is not there.
+func searchSorted(f *os.File, id string) ([]byte, int64, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	lo, hi := int64(0), st.Size() // the line starting at or after lo..hi
 	for lo < hi {
 		mid := lo + (hi-lo)/2
 		start, err := lineStart(f, mid, lo)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if start >= hi {
 			// No line begins in [mid, hi): search the lower half, whose
@@ -33,22 +43,23 @@ func searchSorted(f *os.File, id string) ([]byte, error) {
 		}
 		lineID, err := readID(f, start)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		switch c := strings.Compare(lineID, id); {
 		case c == 0:
-			return readLine(f, start)
+			line, err := readLine(f, start)
+			return line, start, err
 		case c < 0:
 			next, err := lineStart(f, start+1, 0)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			lo = next
 		default:
 			hi = start
 		}
 	}
-	return nil, nil
+	return nil, 0, nil
 }
 
 // lineStart returns the offset of the first line that starts at or after
@@ -81,17 +92,46 @@ func readID(f *os.File, off int64) (string, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}
-	buf = buf[:n]
-	const prefix = `{"id":`
-	if !bytes.HasPrefix(buf, []byte(prefix)) {
-		return "", fmt.Errorf("corrupt capability file at byte %d: a line does not start with %s", off, prefix)
-	}
-	dec := json.NewDecoder(bytes.NewReader(buf[len(prefix):]))
-	var id string
-	if err := dec.Decode(&id); err != nil {
-		return "", fmt.Errorf("corrupt capability file at byte %d: %w", off, err)
+	id, err := lineID(buf[:n])
+	if err != nil {
+		return "", &badLine{off: off, msg: err.Error()}
 	}
 	return id, nil
+}
+
+// idPrefix starts every line of a capability file: EncodeCapabilities
+// writes the id first, which is what lets Get search a file by id without
+// decoding whole lines.
+const idPrefix = `{"id":`
+
+// lineID returns the id at the start of a capability line (or of its first
+// bytes). Get and Load both read ids with it, so that they agree on which
+// line holds which id.
+func lineID(line []byte) (string, error) {
+	if !bytes.HasPrefix(line, []byte(idPrefix)) {
+		return "", fmt.Errorf("the line does not start with %s", idPrefix)
+	}
+	dec := json.NewDecoder(bytes.NewReader(line[len(idPrefix):]))
+	var id string
+	if err := dec.Decode(&id); err != nil {
+		return "", fmt.Errorf("the line does not start with an id string (%s)", jsonErrorKind(err))
+	}
+	return id, nil
+}
+
+// lineNumber returns the 1-based number of the line starting at off.
+func lineNumber(f *os.File, off int64) (int, error) {
+	n := 1
+	buf := make([]byte, 64<<10)
+	for pos := int64(0); pos < off; {
+		m, err := f.ReadAt(buf[:min(int64(len(buf)), off-pos)], pos)
+		n += bytes.Count(buf[:m], []byte{'\n'})
+		pos += int64(m)
+		if err != nil && !(errors.Is(err, io.EOF) && pos >= off) {
+			return 0, err
+		}
+	}
+	return n, nil
 }
 
 // readLine reads the whole line at off, without its newline.

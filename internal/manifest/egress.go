@@ -93,12 +93,27 @@ func (e Egress) AllowsURL(rawURL string) bool {
 
 // CoversHost reports whether e may reach host (any port or path): used to
 // check that a secret's hosts are declared egress.
-func (e Egress) CoversHost(h Host) bool {
-	if h.Wildcard {
-		// *.a.example.com is covered by *.example.com and by *.a.example.com.
-		return e.Wildcard && (e.Host == h.Name || strings.HasSuffix(h.Name, e.Host[1:]))
+func (e Egress) CoversHost(h Host) bool { return e.HostPattern().Covers(h) }
+
+// HostPattern returns e's host as a Host.
+func (e Egress) HostPattern() Host { return Host{Name: e.Host, Wildcard: e.Wildcard, IsIP: e.IsIP} }
+
+// Covers reports whether every request o allows, e allows too: the same
+// scheme and port, a host pattern that covers o's (Host.Covers) and a path
+// prefix that allows o's.
+func (e Egress) Covers(o Egress) bool {
+	return e.Scheme == o.Scheme && e.Port == o.Port &&
+		e.HostPattern().Covers(o.HostPattern()) && pathAllowed(e.PathPrefix, o.PathPrefix)
+}
+
+// Covers reports whether every name o matches, h matches too: an exact
+// name covers only itself; a wildcard covers the names it matches and the
+// wildcards at or below its own (*.example.com covers *.a.example.com).
+func (h Host) Covers(o Host) bool {
+	if o.Wildcard {
+		return h.Wildcard && (o.Name == h.Name || strings.HasSuffix(o.Name, h.Name[1:]))
 	}
-	return hostMatches(e.Host, e.Wildcard, h.Name)
+	return h.Matches(o.Name)
 }
 
 func pathAllowed(prefix, p string) bool {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/forgehq/forge/internal/manifest"
+	"github.com/forgehq/forge/internal/wasm"
 )
 
 func ExampleParse() {
@@ -27,7 +28,7 @@ limits: {memory: 32MiB, timeout: 10s}
 	}
 	fmt.Println(len(diags), "findings")
 	tr := m.Trigger("weekly")
-	fmt.Println(tr.Export(), "at", tr.Schedule.CronPos)
+	fmt.Println(wasm.TriggerExport(tr.Name), "at", tr.Schedule.CronPos)
 	fmt.Println(tr.Schedule.Next(time.Date(2024, 4, 3, 0, 0, 0, 0, time.UTC)).UTC())
 	fmt.Println(tr.Schedule.Spec.MinInterval())
 	fmt.Println(m.AllowsURL("https://slack.com/api/chat.postMessage"), m.AllowsURL("https://evil.example/"))

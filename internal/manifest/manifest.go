@@ -9,10 +9,6 @@ import (
 // APIVersion is the only manifest apiVersion this package understands.
 const APIVersion = "forge.dev/v1"
 
-// ExportPrefix is the prefix of the function a module must export for each
-// trigger: trigger "weekly" is handled by the export "forge_on_weekly".
-const ExportPrefix = "forge_on_"
-
 // Pos is a position in the manifest source: 1-based line and column (the
 // column counts characters, as yaml.v3 does). The zero Pos means "not
 // present".
@@ -116,10 +112,6 @@ type Trigger struct {
 	Pos      Pos       `json:"pos"`
 }
 
-// Export returns the name of the function the module must export to handle
-// the trigger: "forge_on_" + Name.
-func (t Trigger) Export() string { return ExportPrefix + t.Name }
-
 // Schedule is a time-based trigger.
 type Schedule struct {
 	// Cron is the expression as written; Spec is its parse (nil if invalid).
@@ -160,7 +152,17 @@ type Secret struct {
 	DescriptionPos Pos    `json:"descriptionPos,omitzero"`
 	Hosts          []Host `json:"hosts,omitempty"`
 	Pos            Pos    `json:"pos"`
+
+	// hostsInvalid records that Parse reported a host of the secret (or
+	// the hosts list itself) as an error, so that Hosts may lack it.
+	hostsInvalid bool
 }
+
+// HostsInvalid reports whether Parse rejected the secret's hosts list or
+// one of its hosts (and reported that as an error): Hosts is then not all
+// the secret declares, and an empty Hosts does not mean that it declares
+// none.
+func (s *Secret) HostsInvalid() bool { return s.hostsInvalid }
 
 // Host is a host name pattern: an exact name ("slack.com"), or a wildcard
 // ("*.example.com") that matches every name below the rest of the pattern,
@@ -260,18 +262,6 @@ func (m *Manifest) ConfigField(name string) *ConfigField {
 		}
 	}
 	return nil
-}
-
-// Exports returns the function names the module must export, one per
-// trigger, in manifest order.
-func (m *Manifest) Exports() []string {
-	out := make([]string, 0, len(m.Triggers))
-	for _, t := range m.Triggers {
-		if t.Name != "" {
-			out = append(out, t.Export())
-		}
-	}
-	return out
 }
 
 // AllowsURL reports whether some egress entry allows a request to the

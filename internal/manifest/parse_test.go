@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/forgehq/forge/internal/wasm"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (testdata/*/*.golden*, docs/extension.schema.json)")
@@ -62,7 +64,10 @@ func TestValidGolden(t *testing.T) {
 			for _, d := range diags {
 				t.Errorf("unexpected diagnostic: %s", d)
 			}
-			view := goldenView{Manifest: m, Exports: m.Exports(), Schedules: map[string]goldenSchedule{}}
+			view := goldenView{Manifest: m, Exports: []string{}, Schedules: map[string]goldenSchedule{}}
+			for _, tr := range m.Triggers {
+				view.Exports = append(view.Exports, wasm.TriggerExport(tr.Name))
+			}
 			for _, tr := range m.Triggers {
 				if tr.Schedule == nil {
 					continue
@@ -186,7 +191,7 @@ func TestManifestAccessors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr := m.Trigger("weekly"); tr == nil || tr.Schedule == nil || tr.Export() != "forge_on_weekly" {
+	if tr := m.Trigger("weekly"); tr == nil || tr.Schedule == nil || wasm.TriggerExport(tr.Name) != "forge_on_weekly" {
 		t.Errorf("Trigger(weekly) = %+v", tr)
 	}
 	if m.Trigger("nope") != nil || m.Secret("nope") != nil || m.ConfigField("nope") != nil {

@@ -18,13 +18,14 @@ import (
 
 	"github.com/agnivade/levenshtein"
 	"gopkg.in/yaml.v3"
+
+	"github.com/forgehq/forge/internal/wasm"
 )
 
 // Patterns of names and values, compiled on first use: most forge commands
 // never parse a manifest, and start-up should not pay for them.
 var (
 	extNameRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`) })
-	triggerRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`) })
 	secretRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`) })
 	configRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-zA-Z0-9_]{0,62}$`) })
 	eventTypeRE = sync.OnceValue(func() *regexp.Regexp {
@@ -333,7 +334,7 @@ func (p *parser) manifest(root *yaml.Node) *Manifest {
 	if v, at, ok := p.str(o, "name"); ok {
 		m.Name, m.NamePos = v, at
 		if !extNameRE().MatchString(v) {
-			p.report(RuleInvalidName, at, nameHint(v, extNameRE(), "-"), "invalid extension name %s: use lower-case letters, digits and '-', starting with a letter (at most 63 characters)", short(v))
+			p.report(RuleInvalidName, at, nameHint(v, extNameRE().MatchString, "-"), "invalid extension name %s: use lower-case letters, digits and '-', starting with a letter (at most 63 characters)", short(v))
 		}
 	}
 	if e, ok := o.entries["version"]; ok {
@@ -420,14 +421,14 @@ func (p *parser) manifest(root *yaml.Node) *Manifest {
 	return m
 }
 
-func nameHint(v string, re *regexp.Regexp, sep string) string {
+func nameHint(v string, valid func(string) bool, sep string) string {
 	cands := []string{
 		strings.ToLower(v),
 		strings.NewReplacer("_", sep, "-", sep, " ", sep, ".", sep).Replace(strings.ToLower(v)),
 		strings.NewReplacer("-", "_", " ", "_", ".", "_").Replace(strings.ToUpper(v)),
 	}
 	for _, c := range cands {
-		if c != v && re.MatchString(c) {
+		if c != v && valid(c) {
 			return fmt.Sprintf("did you mean %q?", c)
 		}
 	}
@@ -490,8 +491,10 @@ func (p *parser) trigger(n *yaml.Node, path string) Trigger {
 	p.required(o, nil, "name")
 	if v, at, ok := p.str(o, "name"); ok {
 		t.Name, t.NamePos = v, at
-		if !triggerRE().MatchString(v) {
-			p.report(RuleInvalidName, at, nameHint(v, triggerRE(), "_"), "invalid trigger name %s: use lower-case letters, digits and '_', starting with a letter (at most 63 characters); the module exports forge_on_<name>", short(v))
+		// The trigger's name is part of its handler's export name: the
+		// rule is the ABI's (internal/wasm).
+		if !wasm.ValidTrigger(v) {
+			p.report(RuleInvalidName, at, nameHint(v, wasm.ValidTrigger, "_"), "invalid trigger name %s: use lower-case letters, digits and '_', starting with a letter (at most 63 characters); the module exports %s<name>", short(v), wasm.TriggerExportPrefix)
 		}
 	}
 	if e, ok := o.entries["schedule"]; ok {
@@ -589,26 +592,32 @@ func (p *parser) secret(n *yaml.Node, path string) Secret {
 	if v, at, ok := p.str(o, "name"); ok {
 		s.Name, s.NamePos = v, at
 		if !secretRE().MatchString(v) {
-			p.report(RuleInvalidName, at, nameHint(v, secretRE(), "_"), "invalid secret name %s: use upper-case letters, digits and '_', starting with a letter (at most 64 characters)", short(v))
+			p.report(RuleInvalidName, at, nameHint(v, secretRE().MatchString, "_"), "invalid secret name %s: use upper-case letters, digits and '_', starting with a letter (at most 64 characters)", short(v))
 		}
 	}
 	if v, at, ok := p.str(o, "description"); ok {
 		s.Description, s.DescriptionPos = v, at
 	}
-	items, _ := p.list(o, "hosts")
+	items, ok := p.list(o, "hosts")
+	if o.has("hosts") && !ok {
+		s.hostsInvalid = true
+	}
 	for i, hn := range items {
 		v := resolve(hn)
 		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
 			p.report(RuleWrongType, pos(hn), "", "%s.hosts[%d] must be a string (a host name), got %s", path, i, kindName(v))
+			s.hostsInvalid = true
 			continue
 		}
 		if strings.Contains(v.Value, "://") {
 			p.report(RuleInvalidHost, pos(hn), "write only the host name, like slack.com; the URL belongs in egress", "%s.hosts[%d]: %s is a URL, not a host", path, i, short(v.Value))
+			s.hostsInvalid = true
 			continue
 		}
 		h, err := ParseHost(v.Value)
 		if err != nil {
 			p.report(RuleInvalidHost, pos(hn), `a host is a name like slack.com, a wildcard like *.example.com, or an IP address`, "%s.hosts[%d]: %v", path, i, err)
+			s.hostsInvalid = true
 			continue
 		}
 		h.Pos = pos(hn)
@@ -685,7 +694,7 @@ func (p *parser) config(n *yaml.Node, path string) ConfigField {
 	if v, at, ok := p.str(o, "name"); ok {
 		c.Name, c.NamePos = v, at
 		if !configRE().MatchString(v) {
-			p.report(RuleInvalidName, at, nameHint(v, configRE(), "_"), "invalid config name %s: use letters, digits and '_', starting with a lower-case letter (at most 63 characters)", short(v))
+			p.report(RuleInvalidName, at, nameHint(v, configRE().MatchString, "_"), "invalid config name %s: use letters, digits and '_', starting with a lower-case letter (at most 63 characters)", short(v))
 		}
 	}
 	typeOK := false

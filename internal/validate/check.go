@@ -239,15 +239,6 @@ type checker struct {
 	bad map[manifest.Pos]bool
 }
 
-// hostsFailed reports whether manifest.Parse rejected a host of the secret
-// at pos, whose entry ends before next (the zero Pos for the last one).
-func (c *checker) hostsFailed(pos, next manifest.Pos) bool {
-	return slices.ContainsFunc(c.ext.ManifestDiags, func(d Diagnostic) bool {
-		return (d.Rule == manifest.RuleInvalidHost || d.Rule == manifest.RuleWrongType) &&
-			d.Line >= pos.Line && (!next.IsValid() || d.Line < next.Line)
-	})
-}
-
 func (c *checker) report(rule string, pos manifest.Pos, hint, format string, args ...any) {
 	sev := SeverityError
 	if r, ok := LookupRule(rule); ok {
@@ -300,7 +291,7 @@ func (c *checker) capabilities() {
 		digest, ok, err := c.reg.Digest(ref.ID)
 		switch {
 		case err != nil:
-			c.report(RuleRegistryError, pos, "check the registry with `forge capability list`; `forge source sync` rewrites it",
+			c.report(RuleRegistryError, pos, "restore the registry from version control, or re-pin the source with `forge source remove` and `forge source add`",
 				"cannot look up capability %s: %v", ref.ID, err)
 		case !ok:
 			msg := fmt.Sprintf("capability %s is not in the registry", ref.ID)
@@ -454,15 +445,12 @@ func (c *checker) egress() {
 }
 
 func (c *checker) secrets() {
-	for i, s := range c.m.Secrets {
+	for _, s := range c.m.Secrets {
 		if s.Name == "" {
 			continue
 		}
-		var next manifest.Pos
-		if i+1 < len(c.m.Secrets) {
-			next = c.m.Secrets[i+1].Pos
-		}
-		if len(s.Hosts) == 0 && !c.hostsFailed(s.Pos, next) {
+		// A secret whose hosts Parse rejected has its error already.
+		if len(s.Hosts) == 0 && !s.HostsInvalid() {
 			c.report(RuleSecretUnbound, firstPos(s.NamePos, s.Pos), "list the hosts the secret may be sent to under hosts, like hosts: [slack.com]",
 				"secret %s is bound to no host", s.Name)
 			continue

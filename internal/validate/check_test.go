@@ -170,36 +170,6 @@ func TestTighterSchedule(t *testing.T) {
 	}
 }
 
-func TestEgressCovers(t *testing.T) {
-	for _, tc := range []struct {
-		base, e string
-		want    bool
-	}{
-		{"https://slack.com/", "https://slack.com/api/", true},
-		{"https://slack.com/api/", "https://slack.com/", false},
-		{"https://slack.com/api", "https://slack.com/apix", false},
-		{"https://slack.com/api", "https://slack.com/api/chat", true},
-		{"https://*.slack.com/", "https://files.slack.com/", true},
-		{"https://*.slack.com/", "https://*.files.slack.com/", true},
-		{"https://*.slack.com/", "https://slack.com/", false},
-		{"https://files.slack.com/", "https://*.slack.com/", false},
-		{"https://slack.com/", "http://slack.com/", false},
-		{"https://slack.com/", "https://slack.com:8443/", false},
-	} {
-		b, err := manifest.ParseEgress(tc.base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := manifest.ParseEgress(tc.e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := egressCovers(b, e); got != tc.want {
-			t.Errorf("egressCovers(%s, %s) = %v", tc.base, tc.e, got)
-		}
-	}
-}
-
 func TestNilManifest(t *testing.T) {
 	diags := []Diagnostic{
 		{Rule: manifest.RuleSyntax, Severity: SeverityError, File: "b.yaml", Line: 1, Col: 1, Message: "x"},

@@ -3,7 +3,6 @@ package validate
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/forgehq/forge/internal/manifest"
@@ -28,7 +27,7 @@ func (c *checker) escalations(b *manifest.Manifest) {
 		c.report(RuleNewCapability, firstPos(ref.IDPos, ref.Pos), hint, "capability %s is new since the approved version", ref.ID)
 	}
 	for _, e := range c.m.Egress {
-		if e.Host == "" || slices.ContainsFunc(b.Egress, func(be manifest.Egress) bool { return egressCovers(be, e) }) {
+		if e.Host == "" || slices.ContainsFunc(b.Egress, func(be manifest.Egress) bool { return be.Covers(e) }) {
 			continue
 		}
 		c.report(RuleNewEgress, e.Pos, hint, "egress %s is new since the approved version", e.String())
@@ -43,7 +42,7 @@ func (c *checker) escalations(b *manifest.Manifest) {
 			continue
 		}
 		for _, h := range s.Hosts {
-			if slices.ContainsFunc(bs.Hosts, func(bh manifest.Host) bool { return hostCovers(bh, h) }) {
+			if slices.ContainsFunc(bs.Hosts, func(bh manifest.Host) bool { return bh.Covers(h) }) {
 				continue
 			}
 			c.report(RuleNewSecretHost, firstPos(h.Pos, s.Pos), hint, "secret %s may now be sent to %s", s.Name, h.Name)
@@ -89,41 +88,6 @@ func describeTrigger(t manifest.Trigger) string {
 		return fmt.Sprintf("schedule %q", t.Schedule.Cron)
 	}
 	return "no kind"
-}
-
-// egressCovers reports whether everything e allows, b allowed already:
-// same scheme and port, a host b matches, and a path below b's prefix.
-func egressCovers(b, e manifest.Egress) bool {
-	if b.Scheme != e.Scheme || b.Port != e.Port {
-		return false
-	}
-	if !hostCovers(manifest.Host{Name: b.Host, Wildcard: b.Wildcard}, manifest.Host{Name: e.Host, Wildcard: e.Wildcard}) {
-		return false
-	}
-	return pathCovers(b.PathPrefix, e.PathPrefix)
-}
-
-// hostCovers reports whether every name h matches, b matches too.
-func hostCovers(b, h manifest.Host) bool {
-	if !b.Wildcard {
-		return !h.Wildcard && b.Name == h.Name
-	}
-	if h.Wildcard {
-		return h.Name == b.Name || strings.HasSuffix(h.Name, b.Name[1:])
-	}
-	return b.Matches(h.Name)
-}
-
-// pathCovers reports whether every path allowed by prefix p is allowed by
-// prefix b (prefixes match on segment boundaries; see manifest.Egress).
-func pathCovers(b, p string) bool {
-	if b == "" || b == "/" {
-		return true
-	}
-	if !strings.HasPrefix(p, b) {
-		return false
-	}
-	return strings.HasSuffix(b, "/") || len(p) == len(b) || p[len(b)] == '/'
 }
 
 // tighter reports whether schedule s fires more often than the approved
