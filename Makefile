@@ -42,13 +42,22 @@ build: ## build the CLI into bin/forge
 test: deps ## run the whole test suite (the README's test command; installs the npm test servers first)
 	$(GO) test -count=1 ./...
 
-deps: ## install what tests need beyond Go modules (npm MCP test servers)
-	@if [ -f testdata/mcp-servers/package-lock.json ]; then \
-		command -v npm >/dev/null || { echo 'deps: npm not found (install Node.js and npm)' >&2; exit 1; }; \
-		echo 'npm ci --prefix testdata/mcp-servers'; \
-		npm ci --prefix testdata/mcp-servers --no-audit --no-fund; \
+# npm ci rewrites node_modules/.package-lock.json last: when it is newer than
+# package-lock.json (and package.json), the install is current and deps does
+# nothing, so `make deps` followed by `make test` (as in .ci/run) installs
+# once. DEPS_FORCE=1 reinstalls anyway.
+MCP_SERVERS := testdata/mcp-servers
+
+deps: ## install what tests need beyond Go modules (npm MCP test servers; skipped when current)
+	@lock=$(MCP_SERVERS)/package-lock.json; stamp=$(MCP_SERVERS)/node_modules/.package-lock.json; \
+	if [ ! -f "$$lock" ]; then \
+		echo 'deps: no $(MCP_SERVERS)/package-lock.json, nothing to install'; \
+	elif [ -z "$${DEPS_FORCE:-}" ] && [ "$$stamp" -nt "$$lock" ] && [ "$$stamp" -nt $(MCP_SERVERS)/package.json ]; then \
+		echo "deps: $(MCP_SERVERS)/node_modules is up to date (DEPS_FORCE=1 to reinstall)"; \
 	else \
-		echo 'deps: no testdata/mcp-servers/package-lock.json, nothing to install'; \
+		command -v npm >/dev/null || { echo 'deps: npm not found (install Node.js and npm)' >&2; exit 1; }; \
+		echo 'npm ci --prefix $(MCP_SERVERS)'; \
+		npm ci --prefix $(MCP_SERVERS) --no-audit --no-fund; \
 	fi
 
 lint: ## run golangci-lint (linters + gofumpt/goimports check)

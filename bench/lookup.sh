@@ -9,6 +9,8 @@ corpus_project
 cd "$proj"
 for src in openapi1 openapi2 saleor; do
   id=$("$forge" capability list --source "$src" -o json | grep '"id":' | awk 'NR == 300 || NR == 1' | tail -n 1 | sed 's/.*"id": "\(.*\)",/\1/')
-  echo "forge capability show $id -o json: $(time_runs "$runs" "$forge" capability show "$id" -o json)"
+  t=$(time_runs "$runs" "$forge" capability show "$id" -o json)
+  echo "forge capability show $id -o json: $t"
 done
-echo "forge version (process start alone): $(time_runs "$runs" "$forge" version)"
+t=$(time_runs "$runs" "$forge" version)
+echo "forge version (process start alone): $t"

@@ -41,6 +41,9 @@ limits: {memory: 32MiB, timeout: 10s, httpCalls: 20}
 YAML
 done
 "$forge" validate extensions/ext1
-echo "forge validate (1 extension, $(echo "$ids" | wc -l) pinned capabilities): $(time_runs "$runs" "$forge" validate extensions/ext1)"
-echo "forge validate (100 extensions in one run): $(time_runs 5 "$forge" validate)"
-echo "forge version (process start alone): $(time_runs "$runs" "$forge" version)"
+t=$(time_runs "$runs" "$forge" validate extensions/ext1)
+echo "forge validate (1 extension, $(echo "$ids" | wc -l) pinned capabilities): $t"
+t=$(time_runs 5 "$forge" validate)
+echo "forge validate (100 extensions in one run): $t"
+t=$(time_runs "$runs" "$forge" version)
+echo "forge version (process start alone): $t"

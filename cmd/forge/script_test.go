@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,7 +45,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 filepath.Join(root, "testdata", "script"),
 		RequireExplicitExec: true,
 		UpdateScripts:       os.Getenv("FORGE_UPDATE_SCRIPTS") != "",
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"pin": cmdPin},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"pin": cmdPin, "exitcode": cmdExitCode},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SAMPLES", filepath.Join(root, "testdata", "sample"))
 			env.Setenv("DEMO", filepath.Join(root, "testdata", "demo"))
@@ -80,6 +82,31 @@ func goEnv(t *testing.T, keys ...string) map[string]string {
 		}
 	}
 	return m
+}
+
+// cmdExitCode implements the script command `exitcode N PROG ARGS...`: it
+// runs PROG like exec (stdout and stderr are checked as after exec) and
+// fails unless PROG exits with status N. `! exec` accepts any non-zero
+// status; the exit codes are a contract (docs/exit-codes.md).
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
 }
 
 // cmdPin implements the script command `pin FILE ID`: it replaces the word

@@ -7,8 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/forgehq/forge/internal/capability"
@@ -34,8 +34,11 @@ func NewFactory(ios *iostreams.IOStreams) *cmdutil.Factory {
 	}
 	f.Config = func(flags *pflag.FlagSet) (*config.Config, error) {
 		file := ""
-		if flags != nil {
-			file, _ = flags.GetString("config")
+		if flags != nil && flags.Lookup("config") != nil {
+			var err error
+			if file, err = flags.GetString("config"); err != nil {
+				return nil, fmt.Errorf("--config: %w", err)
+			}
 		}
 		return config.Load(f.WorkDir, file, flags)
 	}
@@ -49,7 +52,11 @@ func Main(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
 
 // Run runs the command tree built from f with args.
 func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
-	root := NewRootCmd(f)
+	return execute(ctx, f, NewRootCmd(f), args)
+}
+
+// execute runs root with args and maps the outcome to an exit code.
+func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	root.SetIn(f.IOStreams.In)
 	root.SetOut(f.IOStreams.Out)
@@ -66,29 +73,10 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		return cmdutil.ExitInterrupted
 	}
 	code := cmdutil.ExitCode(err)
-	if isCobraUsageError(err) {
-		code = cmdutil.ExitUsage
-	}
 	fmt.Fprintf(f.IOStreams.ErrOut, "error: %s\n", err)
-	if code == cmdutil.ExitUsage && cmd != nil && isUsage(err) {
+	var fe *cmdutil.FlagError
+	if code == cmdutil.ExitUsage && cmd != nil && errors.As(err, &fe) {
 		fmt.Fprintf(f.IOStreams.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
-}
-
-func isUsage(err error) bool {
-	var fe *cmdutil.FlagError
-	return errors.As(err, &fe) || isCobraUsageError(err)
-}
-
-// isCobraUsageError recognises the errors cobra itself returns for bad
-// flags, arguments and unknown commands.
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "received ", "if any flags in the group", "none of the others can be", "at least one of the flags"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/forgehq/forge/internal/cli/audit"
@@ -59,7 +62,7 @@ the WebAssembly sandbox with production limits, and runs the control plane
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("config", "", "path to forge.yaml (default: search upwards from the working directory; env FORGE_CONFIG)")
-	root.PersistentFlags().String("registry", "", "capability registry directory (default from forge.yaml: registry; env FORGE_REGISTRY)")
+	root.PersistentFlags().String("registry", "", "capability registry directory, relative to the working directory (default: forge.yaml's registry, relative to the project; env FORGE_REGISTRY)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
 
 	root.AddGroup(&cobra.Group{ID: "project", Title: "Project commands:"}, &cobra.Group{ID: "registry", Title: "Registry commands:"},
@@ -78,5 +81,63 @@ the WebAssembly sandbox with production limits, and runs the control plane
 		workspace.NewCmdWorkspace(f), subject.NewCmdSubject(f), key.NewCmdKey(f), token.NewCmdToken(f),
 		subject.NewCmdEvents(f), secret.NewCmdSecret(f), registry.NewCmdRegistry(f), audit.NewCmdAudit(f))
 	root.AddCommand(version.NewCmdVersion(f, nil), schema.NewCmdSchema(f), gendocs.NewCmdGenDocs(f))
+	// Cobra adds these lazily on Execute; add them now so that they get the
+	// same usage errors as every other command.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	usageErrors(root)
 	return root
+}
+
+// usageErrors makes every usage mistake cobra detects a *cmdutil.FlagError
+// (exit 2) where it arises, so that Main never reads error text:
+//   - a command that only groups verbs (subcommands, no Run) shows its help
+//     when called bare and refuses anything else as an unknown command
+//     (cobra would print the help and exit 0 for `forge audit verfy`);
+//   - argument validators return FlagError;
+//   - required flags and flag groups are checked before cobra does, as
+//     FlagError.
+//
+// Bad flag values and unknown flags reach the root's FlagErrorFunc.
+func usageErrors(c *cobra.Command) {
+	switch {
+	case c.HasSubCommands() && c.Run == nil && c.RunE == nil:
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+			}
+			return cmdutil.FlagErrorf("%s", msg)
+		}
+	case c.Args != nil:
+		validate := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := validate(cmd, args); err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
+			return nil
+		}
+	}
+	if c.Runnable() {
+		preRun := c.PreRunE
+		c.PreRunE = func(cmd *cobra.Command, args []string) error {
+			if err := cmd.ValidateRequiredFlags(); err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
+			if err := cmd.ValidateFlagGroups(); err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
+			if preRun != nil {
+				return preRun(cmd, args)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageErrors(sub)
+	}
 }

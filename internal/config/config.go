@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/forgehq/forge/internal/manifest"
+	"github.com/forgehq/forge/internal/validate"
 )
 
 // FileName is the project configuration file.
@@ -76,16 +77,18 @@ type Project struct {
 	} `yaml:"extensions,omitempty"`
 }
 
-// Defaults.
+// Defaults. The extension maxima are validate.DefaultPolicy's, which the
+// server applies: a manifest that `forge validate` accepts with no
+// forge.yaml is one the server accepts.
 const (
 	DefaultRegistry            = "registry"
 	DefaultImportTimeout       = 30 * time.Second
 	DefaultMaxDocumentBytes    = 64 << 20
-	DefaultMinScheduleInterval = 5 * time.Minute
-	DefaultMaxModuleSize       = "32MiB"
-	DefaultMaxMemory           = "256MiB"
-	DefaultMaxTimeout          = 60 * time.Second
-	DefaultMaxHTTPCalls        = 100
+	DefaultMinScheduleInterval = validate.DefaultMinScheduleInterval
+	DefaultMaxModuleSize       = "32MiB"  // validate.DefaultMaxModuleBytes
+	DefaultMaxMemory           = "256MiB" // validate.DefaultMaxMemory
+	DefaultMaxTimeout          = validate.DefaultMaxTimeout
+	DefaultMaxHTTPCalls        = validate.DefaultMaxHTTPCalls
 )
 
 // Error is a problem with a configuration file, with its position.
@@ -123,7 +126,9 @@ func Find(dir string) string {
 
 // Load resolves the configuration. file is an explicit forge.yaml ("" to
 // search from wd upwards); flags are the command's flags, bound by name
-// (registry).
+// (registry). Relative paths in forge.yaml are relative to the project
+// directory; relative paths from flags and the environment are relative to
+// wd.
 func Load(wd, file string, flags *pflag.FlagSet) (*Config, error) {
 	v := viper.New()
 	v.SetEnvPrefix("FORGE")
@@ -170,19 +175,13 @@ func Load(wd, file string, flags *pflag.FlagSet) (*Config, error) {
 			cfg.Dir = filepath.Dir(file)
 		}
 	}
-	if flags != nil {
-		if f := flags.Lookup("registry"); f != nil {
-			if err := v.BindPFlag("registry", f); err != nil {
-				return nil, err
-			}
+	if f := lookupFlag(flags, "registry"); f != nil {
+		if err := v.BindPFlag("registry", f); err != nil {
+			return nil, err
 		}
 	}
 
-	reg := v.GetString("registry")
-	if !filepath.IsAbs(reg) {
-		reg = filepath.Join(cfg.Dir, reg)
-	}
-	cfg.Registry = reg
+	cfg.Registry = resolveRegistry(v.GetString("registry"), wd, cfg.Dir, flags)
 	d, err := time.ParseDuration(v.GetString("import.timeout"))
 	if err != nil || d <= 0 {
 		return nil, &Error{File: where(cfg.File), Msg: fmt.Sprintf("import.timeout: %q is not a positive duration such as 30s", v.GetString("import.timeout"))}
@@ -197,6 +196,28 @@ func Load(wd, file string, flags *pflag.FlagSet) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// resolveRegistry makes the registry path absolute. A relative path from
+// the --registry flag or FORGE_REGISTRY is typed by someone standing in wd,
+// so it is relative to wd; one from forge.yaml (or the default) is relative
+// to the project directory, wherever forge runs from.
+func resolveRegistry(reg, wd, projectDir string, flags *pflag.FlagSet) string {
+	if filepath.IsAbs(reg) {
+		return reg
+	}
+	base := projectDir
+	if f := lookupFlag(flags, "registry"); (f != nil && f.Changed) || os.Getenv("FORGE_REGISTRY") != "" {
+		base = wd
+	}
+	return filepath.Join(base, reg)
+}
+
+func lookupFlag(flags *pflag.FlagSet, name string) *pflag.Flag {
+	if flags == nil {
+		return nil
+	}
+	return flags.Lookup(name)
 }
 
 func loadPolicy(v *viper.Viper, cfg *Config) error {

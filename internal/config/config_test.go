@@ -30,15 +30,16 @@ func TestLoadPrecedence(t *testing.T) {
 		t.Fatalf("default not applied: %d", cfg.MaxDocumentBytes)
 	}
 
-	// Environment beats the file.
+	// Environment beats the file; its relative path is relative to the
+	// working directory, not to the project.
 	t.Setenv("FORGE_REGISTRY", "from-env")
 	t.Setenv("FORGE_IMPORT_TIMEOUT", "7s")
 	cfg, err = Load(sub, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Registry != filepath.Join(dir, "from-env") || cfg.ImportTimeout != 7*time.Second {
-		t.Fatalf("env ignored: %+v", cfg)
+	if cfg.Registry != filepath.Join(sub, "from-env") || cfg.ImportTimeout != 7*time.Second {
+		t.Fatalf("env ignored or resolved against the project: %+v", cfg)
 	}
 
 	// A flag beats the environment.
@@ -53,6 +54,49 @@ func TestLoadPrecedence(t *testing.T) {
 	}
 	if cfg.Registry != "/abs/flag" {
 		t.Fatalf("flag ignored: %+v", cfg)
+	}
+}
+
+// TestRelativeRegistry: a relative --registry or FORGE_REGISTRY is relative
+// to the working directory; forge.yaml's (and the default) to the project
+// directory, from any subdirectory.
+func TestRelativeRegistry(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "a", "b")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FORGE_REGISTRY", "")
+	flags := func(args ...string) *pflag.FlagSet {
+		fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+		fs.String("registry", "", "")
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return fs
+	}
+	for _, tc := range []struct {
+		name, yaml, env string
+		flags           *pflag.FlagSet
+		want            string
+	}{
+		{name: "default", flags: flags(), want: filepath.Join(dir, DefaultRegistry)},
+		{name: "forge.yaml", yaml: "registry: pins\n", flags: flags(), want: filepath.Join(dir, "pins")},
+		{name: "flag", yaml: "registry: pins\n", flags: flags("--registry", "../mine"), want: filepath.Join(dir, "a", "mine")},
+		{name: "env", yaml: "registry: pins\n", env: "here", flags: flags(), want: filepath.Join(sub, "here")},
+		{name: "flag over env", env: "here", flags: flags("--registry", "flagged"), want: filepath.Join(sub, "flagged")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustWrite(t, filepath.Join(dir, FileName), []byte("version: 1\n"+tc.yaml), 0o644)
+			t.Setenv("FORGE_REGISTRY", tc.env)
+			cfg, err := Load(sub, "", tc.flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Registry != tc.want {
+				t.Errorf("registry %s, want %s", cfg.Registry, tc.want)
+			}
+		})
 	}
 }
 

@@ -82,10 +82,10 @@ func RunList(ctx context.Context, opts *ListOptions) error {
 		return remote.Explain(err)
 	}
 	if opts.Output == cmdutil.FormatJSON {
-		page.Records = remote.NonNil(page.Records)
+		page.Records = cmdutil.NonNil(page.Records)
 		return cmdutil.WriteJSON(opts.IO.Out, page)
 	}
-	tw := remote.Table(opts.IO.Out)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tTARGET")
 	for _, r := range page.Records {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.Seq, r.Time.UTC().Format("2006-01-02T15:04:05Z"), r.Actor, r.Action, r.Target)

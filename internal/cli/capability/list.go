@@ -3,7 +3,6 @@ package capability
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -94,7 +93,7 @@ func RunList(opts *ListOptions) error {
 		fmt.Fprintln(opts.IO.ErrOut, "No capabilities match.")
 		return nil
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "ID\tEFFECT\tDESCRIPTION")
 	for _, s := range out {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.ID, s.Effect, firstLine(s.Description, 72))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -95,7 +94,7 @@ func RunSearch(opts *SearchOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "No capability matches %q.\n", opts.Query)
 		return nil
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "ID\tEFFECT\tDESCRIPTION")
 	for _, h := range hits {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.ID, h.Effect, firstLine(h.Description, 72))

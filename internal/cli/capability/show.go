@@ -68,7 +68,7 @@ func RunShow(opts *ShowOptions) error {
 	fmt.Fprintf(w, "ID:          %s\n", c.ID)
 	fmt.Fprintf(w, "Source:      %s (%s)\n", c.Source, c.Kind)
 	fmt.Fprintf(w, "Effect:      %s\n", c.Effect)
-	fmt.Fprintf(w, "Target:      %s\n", targetString(c))
+	fmt.Fprintf(w, "Target:      %s\n", cmdutil.DescribeTarget(c))
 	fmt.Fprintf(w, "Digest:      %s\n", c.Digest)
 	if c.Description != "" {
 		fmt.Fprintf(w, "\n%s\n", c.Description)
@@ -79,24 +79,4 @@ func RunShow(opts *ShowOptions) error {
 	}
 	fmt.Fprintf(w, "\nInput schema:\n%s\n", pretty.String())
 	return nil
-}
-
-func targetString(c *capability.Capability) string {
-	t := c.Target
-	switch c.Kind {
-	case capability.KindOpenAPI:
-		return fmt.Sprintf("%s %s%s", t.Method, t.Server, t.Path)
-	case capability.KindGraphQL:
-		s := fmt.Sprintf("%s %s", t.Operation, t.Field)
-		if t.Endpoint != "" {
-			s += " at " + t.Endpoint
-		}
-		return s
-	default:
-		where := t.Command
-		if where == "" {
-			where = t.URL
-		}
-		return fmt.Sprintf("tool %s via %s (%s)", t.Tool, where, t.Transport)
-	}
 }

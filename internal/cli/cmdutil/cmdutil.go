@@ -18,6 +18,7 @@ import (
 	"github.com/forgehq/forge/internal/capability"
 	"github.com/forgehq/forge/internal/config"
 	"github.com/forgehq/forge/internal/iostreams"
+	"github.com/forgehq/forge/internal/localrun"
 	"github.com/forgehq/forge/internal/source"
 	"github.com/forgehq/forge/pkg/client"
 )
@@ -70,19 +71,24 @@ func (e *InputError) Unwrap() error { return e.Err }
 // said everything (for example, drift it listed).
 var ErrSilent = errors.New("silent failure")
 
-// ExitCode maps an error to the process exit code.
+// ExitCode maps an error to the process exit code. Typed errors of the
+// packages below the CLI are mapped here, once; commands return them as
+// they are.
 func ExitCode(err error) int {
 	var fe *FlagError
 	var ie *InputError
 	var sie *source.InputError
+	var lie *localrun.InputError
 	var ce *config.Error
 	var nf *capability.NotFoundError
+	var corrupt *capability.CorruptError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &fe), errors.As(err, &ie), errors.As(err, &sie), errors.As(err, &ce), errors.As(err, &nf):
+	case errors.As(err, &fe), errors.As(err, &ie), errors.As(err, &sie), errors.As(err, &lie),
+		errors.As(err, &ce), errors.As(err, &nf), errors.As(err, &corrupt):
 		return ExitUsage
 	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden):
 		return ExitAuth

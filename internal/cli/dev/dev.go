@@ -82,14 +82,14 @@ type dev struct {
 func Run(ctx context.Context, opts *Options) error {
 	lo, err := opts.Flags.Options(opts.WorkDir, opts.Path, opts.Config)
 	if err != nil {
-		return &cmdutil.InputError{Err: err}
+		return err
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
 	d := &dev{opts: opts, lo: lo}
 	if d.session, err = localrun.Load(ctx, lo); err != nil {
-		return &cmdutil.InputError{Err: err}
+		return err
 	}
 	defer func() { _ = d.session.Close(context.Background()) }()
 	for _, t := range opts.Now {

@@ -45,7 +45,6 @@ type verb struct {
 	cmd     *cobra.Command
 	args    []string // argument names, in order: "BUNDLE", "NAME", "VERSION"
 	run     func(context.Context, *RemoteOptions) error
-	noOut   bool
 	setup   func(*cobra.Command, *RemoteOptions)
 	checkFn func(*RemoteOptions) error
 }
@@ -86,9 +85,7 @@ func newRemoteCmd(f *cmdutil.Factory, runF func(context.Context, *RemoteOptions)
 		return v.run(cmd.Context(), opts)
 	}
 	cmd.Flags().StringVar(&opts.Subject, "subject", "", "the subject (customer id) the extension belongs to")
-	if !v.noOut {
-		cmdutil.AddOutputFlag(cmd, &opts.Output)
-	}
+	cmdutil.AddOutputFlag(cmd, &opts.Output)
 	if v.setup != nil {
 		v.setup(cmd, opts)
 	}
@@ -146,7 +143,7 @@ func RunPush(ctx context.Context, opts *RemoteOptions) error {
 		return remote.Explain(err)
 	}
 	if opts.Output == cmdutil.FormatJSON {
-		res.Diagnostics = remote.NonNil(res.Diagnostics)
+		res.Diagnostics = cmdutil.NonNil(res.Diagnostics)
 		return cmdutil.WriteJSON(opts.IO.Out, res)
 	}
 	printDiagnostics(opts.IO, res.Diagnostics)
@@ -193,13 +190,13 @@ func RunList(ctx context.Context, opts *RemoteOptions) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Extensions []client.Extension `json:"extensions"`
-		}{remote.NonNil(list)})
+		}{cmdutil.NonNil(list)})
 	}
 	if len(list) == 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "No extensions for %s. Push one with: forge ext push BUNDLE --subject %s\n", opts.Subject, opts.Subject)
 		return nil
 	}
-	tw := remote.Table(opts.IO.Out)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "NAME\tCURRENT\tSTATE\tLATEST\tUPDATED")
 	for _, e := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.Name, versionOrDash(e.CurrentVersion), stateOrDash(e.CurrentState), e.LatestVersion, remote.Time(&e.UpdatedAt))
@@ -304,9 +301,9 @@ func RunHistory(ctx context.Context, opts *RemoteOptions) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Versions []client.ExtensionVersion `json:"versions"`
-		}{remote.NonNil(vs)})
+		}{cmdutil.NonNil(vs)})
 	}
-	tw := remote.Table(opts.IO.Out)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "VERSION\tSTATE\tPUSHED\tBY\tREVIEWED BY\tNOTE")
 	for _, v := range vs {
 		by, note := v.ApprovedBy, ""

@@ -111,9 +111,9 @@ func RunList(ctx context.Context, opts *Options) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Keys []client.APIKey `json:"keys"`
-		}{remote.NonNil(keys)})
+		}{cmdutil.NonNil(keys)})
 	}
-	tw := remote.Table(opts.IO.Out)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tREVOKED")
 	for _, k := range keys {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, remote.Time(&k.CreatedAt), remote.Time(k.RevokedAt))

@@ -99,7 +99,7 @@ func Read(dir string) (client.RegistryPush, error) {
 	var doc client.RegistryPush
 	reg, err := capability.Open(dir)
 	if err != nil {
-		return doc, &cmdutil.InputError{Err: err}
+		return doc, err
 	}
 	idx, err := os.ReadFile(filepath.Join(dir, capability.IndexFile))
 	if err != nil {

@@ -1,15 +1,6 @@
 package remote
 
-import (
-	"io"
-	"text/tabwriter"
-	"time"
-)
-
-// Table returns a tab writer for aligned human output.
-func Table(w io.Writer) *tabwriter.Writer {
-	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-}
+import "time"
 
 // Time formats t for human output (UTC, to the minute); the zero time and
 // nil are "-".
@@ -18,12 +9,4 @@ func Time(t *time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format("2006-01-02 15:04Z")
-}
-
-// NonNil makes nil slices encode as [] in JSON output.
-func NonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

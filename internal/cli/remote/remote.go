@@ -1,7 +1,9 @@
 // Package remote connects the commands that talk to a Forge server: it
 // keeps the credentials `forge login` stores, builds the pkg/client Client
 // from them (FORGE_SERVER, FORGE_CREDENTIAL and FORGE_WORKSPACE override
-// the stored values, for CI), reads secrets from standard input or a hidden
+// the stored values, for CI; a FORGE_SERVER other than the stored server
+// drops the stored credential and workspace, so they never reach another
+// host), reads secrets from standard input or a hidden
 // prompt, and turns API errors into messages that say what to do.
 package remote
 
@@ -50,35 +52,58 @@ func CredentialsPath() (string, error) {
 
 // LoadCredentials reads the stored credentials (none is not an error) and
 // applies the environment overrides; getenv nil is os.Getenv.
+//
+// FORGE_SERVER naming another server than the stored one drops the stored
+// credential and workspace: they belong to the stored server and are never
+// sent elsewhere. FORGE_CREDENTIAL must then come with it.
 func LoadCredentials(getenv func(string) string) (Credentials, error) {
+	c, _, err := loadCredentials(getenv)
+	return c, err
+}
+
+// loadCredentials is LoadCredentials; it also returns the stored server
+// whose credential it dropped because FORGE_SERVER names another one.
+func loadCredentials(getenv func(string) string) (c Credentials, dropped string, err error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	var c Credentials
 	path, err := CredentialsPath()
 	if err != nil {
-		return c, err
+		return c, "", err
 	}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return c, err
+		return c, "", err
 	default:
 		if err := json.Unmarshal(data, &c); err != nil {
-			return c, &cmdutil.InputError{Err: fmt.Errorf("%s: %w (run forge logout, then forge login)", path, err)}
+			return c, "", &cmdutil.InputError{Err: fmt.Errorf("%s: %w (run forge logout, then forge login)", path, err)}
 		}
 	}
 	if v := getenv(EnvServer); v != "" {
+		if !sameServer(v, c.Server) {
+			if c.Credential != "" {
+				dropped = c.Server
+			}
+			c = Credentials{}
+		}
 		c.Server = v
 	}
 	if v := getenv(EnvCredential); v != "" {
 		c.Credential = v
+		dropped = ""
 	}
 	if v := getenv(EnvWorkspace); v != "" {
 		c.Workspace = v
 	}
-	return c, nil
+	return c, dropped, nil
+}
+
+// sameServer reports whether two server URLs are the same, ignoring
+// trailing slashes.
+func sameServer(a, b string) bool {
+	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
 }
 
 // SaveCredentials stores c (mode 0600, atomically) and returns the path.
@@ -137,9 +162,12 @@ var ErrNotLoggedIn = errors.New("not logged in: run forge login --server URL (or
 // os.Getenv.
 func Connector(getenv func(string) string) func() (*Conn, error) {
 	return func() (*Conn, error) {
-		creds, err := LoadCredentials(getenv)
+		creds, dropped, err := loadCredentials(getenv)
 		if err != nil {
 			return nil, err
+		}
+		if dropped != "" {
+			return nil, fmt.Errorf("%w\nhint: %s=%s is not the server of the stored credential (%s), which is never sent elsewhere; set %s too", ErrNotLoggedIn, EnvServer, creds.Server, dropped, EnvCredential)
 		}
 		if creds.Server == "" || creds.Credential == "" {
 			return nil, ErrNotLoggedIn

@@ -4,7 +4,6 @@ package run
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +23,7 @@ import (
 type Flags struct {
 	Secrets      []string
 	SecretsFile  string
-	Config       []string
+	Set          []string // config values, NAME=VALUE
 	StateDir     string
 	AllowPrivate bool
 	CacheDir     string
@@ -37,7 +36,7 @@ func (fl *Flags) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&fl.Secrets, "secret", nil, "a secret for the run, NAME=VALUE (repeatable; the manifest must declare it)")
 	f.StringVar(&fl.SecretsFile, "secrets-file", "", "read secrets from a file of NAME=VALUE lines")
-	f.StringArrayVar(&fl.Config, "config", nil, "a config value, KEY=VALUE (repeatable; overrides the manifest's default)")
+	f.StringArrayVar(&fl.Set, "set", nil, "set a config value, NAME=VALUE (repeatable; overrides the manifest's default)")
 	f.StringVar(&fl.StateDir, "state-dir", "", "keep the namespace's state in this directory between runs (default: in memory)")
 	f.BoolVar(&fl.AllowPrivate, "allow-private-egress", false, "let declared hosts resolve to 127.0.0.1 or ::1, to test against a local server")
 	f.StringVar(&fl.CacheDir, "cache-dir", "", "compilation cache directory (default: the user cache directory)")
@@ -69,7 +68,7 @@ func (fl *Flags) Options(wd, path string, cfg *config.Config) (localrun.Options,
 	for k, v := range flagSecrets {
 		secrets[k] = v
 	}
-	conf, err := localrun.ParseAssignments("config", fl.Config)
+	conf, err := localrun.ParseAssignments("set", fl.Set)
 	if err != nil {
 		return localrun.Options{}, err
 	}
@@ -123,6 +122,7 @@ no network, so an extension can be tested hermetically in CI.`,
 		Example: `  forge run extensions/invoice-digest --trigger weekly --secret SLACK_TOKEN=xoxb-test
   forge run dist/invoice-digest-1.2.0 --trigger invoice_created --event event.json -o json
   echo '{"id":"in_1"}' | forge run extensions/invoice-digest --trigger invoice_created --event -
+  forge run extensions/invoice-digest --trigger weekly --set greeting="Good afternoon"
   forge run extensions/invoice-digest --trigger weekly --record testdata/weekly.json
   forge run extensions/invoice-digest --trigger weekly --replay testdata/weekly.json`,
 		Args: cobra.ExactArgs(1),
@@ -154,7 +154,7 @@ no network, so an extension can be tested hermetically in CI.`,
 func Run(ctx context.Context, opts *Options) error {
 	lo, err := opts.Flags.Options(opts.WorkDir, opts.Path, opts.Config)
 	if err != nil {
-		return inputErr(err)
+		return err
 	}
 	var event []byte
 	switch opts.Event {
@@ -172,12 +172,12 @@ func Run(ctx context.Context, opts *Options) error {
 	s, err := localrun.Load(ctx, lo)
 	progress.Stop()
 	if err != nil {
-		return inputErr(err)
+		return err
 	}
 	defer func() { _ = s.Close(ctx) }()
 	r, err := s.Invoke(ctx, opts.Trigger, event, nil)
 	if err != nil {
-		return inputErr(err)
+		return err
 	}
 	if err := s.Close(ctx); err != nil {
 		return err
@@ -217,14 +217,6 @@ func Print(w io.Writer, r *localrun.Run) {
 	} else if r.Output != "" {
 		fmt.Fprintf(w, "output: %s\n", r.Output)
 	}
-}
-
-func inputErr(err error) error {
-	var ie *localrun.InputError
-	if errors.As(err, &ie) {
-		return &cmdutil.InputError{Err: err}
-	}
-	return err
 }
 
 func abs(wd, p string) string {

@@ -149,13 +149,13 @@ func RunList(ctx context.Context, opts *Options) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Secrets []client.SecretInfo `json:"secrets"`
-		}{remote.NonNil(list)})
+		}{cmdutil.NonNil(list)})
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(opts.IO.ErrOut, "No secrets.")
 		return nil
 	}
-	tw := remote.Table(opts.IO.Out)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "NAME\tUPDATED")
 	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t%s\n", s.Name, remote.Time(&s.UpdatedAt))

@@ -105,7 +105,7 @@ func (o *Options) addStorageFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&o.DataDir, "data-dir", "", "directory of the SQLite database and the master key (default: the user data directory/forge-server)")
 	fl.StringVar(&o.Database, "database", "", "database: an SQLite file path, or postgres://… for several replicas (default: forge.db in the data directory)")
-	fl.StringVar(&o.MasterKeyFile, "master-key-file", "", "master key file, created (0600) if missing, when FORGE_MASTER_KEY is not set (default: master.key in the data directory)")
+	fl.StringVar(&o.MasterKeyFile, "master-key-file", "", "master key file, when FORGE_MASTER_KEY is not set; created (0600) if missing and the database holds no data keys yet (default: master.key in the data directory)")
 }
 
 func (o *Options) check() error {

@@ -151,7 +151,7 @@ func RunAdd(ctx context.Context, opts *AddOptions) error {
 		return err
 	}
 	rec, _ = sourceRecord(reg, spec.Name)
-	out := AddResult{Source: rec, Capabilities: len(caps), Effects: effectMap(caps), Warnings: nonNil(res.Warnings), Shadowing: nonNilShadows(shadows)}
+	out := AddResult{Source: rec, Capabilities: len(caps), Effects: effectMap(caps), Warnings: cmdutil.NonNil(res.Warnings), Shadowing: cmdutil.NonNil(shadows)}
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, out)
 	}
@@ -174,18 +174,4 @@ func effectMap(caps []capability.Capability) map[string]int {
 		m[string(c.Effect)]++
 	}
 	return m
-}
-
-func nonNil(w []source.Warning) []source.Warning {
-	if w == nil {
-		return []source.Warning{}
-	}
-	return w
-}
-
-func nonNilShadows(s []capability.Shadow) []capability.Shadow {
-	if s == nil {
-		return []capability.Shadow{}
-	}
-	return s
 }

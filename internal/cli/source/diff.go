@@ -132,7 +132,7 @@ func printDiff(opts *DiffOptions, entries []DiffEntry) {
 			case "effect":
 				fmt.Fprintf(w, "    effect: %s -> %s\n", e.Old.Effect, e.New.Effect)
 			case "target":
-				fmt.Fprintf(w, "    target: %s -> %s\n", targetString(e.Old.Target), targetString(e.New.Target))
+				fmt.Fprintf(w, "    target: %s -> %s\n", cmdutil.DescribeTarget(e.Old), cmdutil.DescribeTarget(e.New))
 			case "inputSchema":
 				fmt.Fprintf(w, "    input schema changed (%d -> %d bytes; see -o json)\n", len(e.Old.InputSchema), len(e.New.InputSchema))
 			}
@@ -149,14 +149,4 @@ func oneLine(s string) string {
 		return "(empty)"
 	}
 	return s
-}
-
-func targetString(t capability.Target) string {
-	var parts []string
-	for _, p := range []string{t.Method, t.Server + t.Path, t.Operation, t.Field, t.Endpoint, t.Transport, t.Command, t.URL, t.Tool} {
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	return strings.Join(parts, " ")
 }

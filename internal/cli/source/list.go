@@ -2,7 +2,6 @@ package source
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -57,23 +56,16 @@ func RunList(opts *ListOptions) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Sources []capability.SourceRecord `json:"sources"`
-		}{nonNilRecords(reg.Index.Sources)})
+		}{cmdutil.NonNil(reg.Index.Sources)})
 	}
 	if len(reg.Index.Sources) == 0 {
 		fmt.Fprintln(opts.IO.ErrOut, "No sources yet. Add one with: forge source add NAME --openapi FILE")
 		return nil
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "NAME\tKIND\tCAPABILITIES\tORIGIN")
 	for _, s := range reg.Index.Sources {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", s.Name, s.Kind, s.Capabilities, s.Origin())
 	}
 	return tw.Flush()
-}
-
-func nonNilRecords(r []capability.SourceRecord) []capability.SourceRecord {
-	if r == nil {
-		return []capability.SourceRecord{}
-	}
-	return r
 }

@@ -3,7 +3,6 @@ package source
 import (
 	"fmt"
 	"sort"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -100,7 +99,7 @@ func RunShow(opts *ShowOptions) error {
 		fmt.Fprintf(w, "%-15s%s\n", k+":", rec.Provenance[k])
 	}
 	fmt.Fprintf(w, "Capabilities:  %d\n\n", rec.Capabilities)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := cmdutil.Table(w)
 	fmt.Fprintln(tw, "ID\tEFFECT")
 	for _, e := range entries {
 		fmt.Fprintf(tw, "%s\t%s\n", e.ID, e.Effect)

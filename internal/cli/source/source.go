@@ -4,6 +4,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -42,6 +43,10 @@ the registry with a digest, so that any later change is visible as drift.`,
 	return cmd
 }
 
+// errImportTimeout is the cause of an import context whose
+// import.timeout expired.
+var errImportTimeout = errors.New("import timed out")
+
 // reader reads sources with the configured limits, showing progress on a
 // terminal.
 type reader struct {
@@ -56,7 +61,7 @@ func (r *reader) read(ctx context.Context, spec source.Spec) (*source.Result, []
 	if !ok {
 		return nil, nil, &cmdutil.InputError{Err: fmt.Errorf("source %s: unknown kind %q", spec.Name, spec.Kind)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.ImportTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, r.cfg.ImportTimeout, errImportTimeout)
 	defer cancel()
 	progress := r.io.StartProgress(fmt.Sprintf("Reading %s", spec.Name))
 	defer progress.Stop()
@@ -71,6 +76,16 @@ func (r *reader) read(ctx context.Context, spec source.Spec) (*source.Result, []
 		},
 	}
 	res, err := imp.Import(ctx, spec, opts)
+	var ie *source.InputError
+	if err != nil && !errors.As(err, &ie) && errors.Is(context.Cause(ctx), errImportTimeout) {
+		// A source that does not answer in time is bad input (exit 2),
+		// whichever importer noticed the deadline.
+		return nil, nil, &source.InputError{
+			File: spec.Origin(), Err: err,
+			Msg:  fmt.Sprintf("timed out after %s", r.cfg.ImportTimeout),
+			Hint: "check that the source answers; raise import.timeout in forge.yaml (or FORGE_IMPORT_TIMEOUT) for a slow one",
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

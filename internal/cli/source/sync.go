@@ -122,7 +122,7 @@ func RunSync(ctx context.Context, opts *SyncOptions) error {
 			return err
 		}
 		changes := capability.Diff(pinned, caps)
-		d := SourceDrift{Source: name, OldDigest: rec.Digest, NewDigest: res.Digest, Changes: changes, Warnings: nonNil(res.Warnings), Shadowing: []capability.Shadow{}}
+		d := SourceDrift{Source: name, OldDigest: rec.Digest, NewDigest: res.Digest, Changes: changes, Warnings: cmdutil.NonNil(res.Warnings), Shadowing: []capability.Shadow{}}
 		if d.Changes == nil {
 			d.Changes = []capability.Change{}
 		}
@@ -133,7 +133,7 @@ func RunSync(ctx context.Context, opts *SyncOptions) error {
 				if err != nil {
 					return err
 				}
-				d.Shadowing = nonNilShadows(shadows)
+				d.Shadowing = cmdutil.NonNil(shadows)
 			}
 		}
 		result.Sources = append(result.Sources, d)

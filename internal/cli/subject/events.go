@@ -68,7 +68,7 @@ func printEvents(opts *Options, types []client.EventType) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Types []client.EventType `json:"types"`
-		}{remote.NonNil(types)})
+		}{cmdutil.NonNil(types)})
 	}
 	for _, t := range types {
 		fmt.Fprintln(opts.IO.Out, t.Name)

@@ -99,9 +99,9 @@ func RunList(ctx context.Context, opts *Options) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Subjects []client.Subject `json:"subjects"`
-		}{remote.NonNil(subjects)})
+		}{cmdutil.NonNil(subjects)})
 	}
-	tw := remote.Table(opts.IO.Out)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "ID\tDISPLAY NAME\tCREATED")
 	for _, s := range subjects {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.ID, s.DisplayName, remote.Time(&s.CreatedAt))

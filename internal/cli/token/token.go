@@ -158,9 +158,9 @@ func RunList(ctx context.Context, opts *ListOptions) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Tokens []client.BuildToken `json:"tokens"`
-		}{remote.NonNil(toks)})
+		}{cmdutil.NonNil(toks)})
 	}
-	tw := remote.Table(opts.IO.Out)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "ID\tSUBJECT\tPERMISSIONS\tCREATED\tEXPIRES\tREVOKED")
 	for _, t := range toks {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Subject, joinPerms(t.Permissions), remote.Time(&t.CreatedAt), remote.Time(&t.ExpiresAt), remote.Time(t.RevokedAt))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -57,7 +58,7 @@ was, 2 for usage errors and unreadable input (see docs/exit-codes.md).`,
   forge validate --format github --fail-on warning`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			if !contains(Formats, opts.Format) {
+			if !slices.Contains(Formats, opts.Format) {
 				return cmdutil.FlagErrorf("invalid --format %q: want one of text, json, sarif, junit, github", opts.Format)
 			}
 			if opts.FailOn != "error" && opts.FailOn != "warning" {
@@ -202,13 +203,4 @@ func (o *Options) relDiags(ds []validate.Diagnostic) []validate.Diagnostic {
 		}
 	}
 	return ds
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

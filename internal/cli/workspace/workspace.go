@@ -131,13 +131,13 @@ func RunList(ctx context.Context, opts *ListOptions) error {
 	if opts.Output == cmdutil.FormatJSON {
 		return cmdutil.WriteJSON(opts.IO.Out, struct {
 			Workspaces []client.Workspace `json:"workspaces"`
-		}{remote.NonNil(list)})
+		}{cmdutil.NonNil(list)})
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(opts.IO.ErrOut, "No workspaces yet. Create one with: forge workspace create NAME")
 		return nil
 	}
-	tw := remote.Table(opts.IO.Out)
+	tw := cmdutil.Table(opts.IO.Out)
 	fmt.Fprintln(tw, "ID\tNAME\tCREATED")
 	for _, w := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", w.ID, w.Name, remote.Time(&w.CreatedAt))
