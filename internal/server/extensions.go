@@ -88,9 +88,12 @@ func (s *Server) pushExtension(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	ctx := r.Context()
-	reg, err := workspaceRegistry(r, s.st, c.ws)
+	_, reg, err := s.workspaceRegistry(ctx, c.ws)
 	if err != nil {
 		return err
+	}
+	if reg == nil { // nothing pushed: every capability is unknown
+		reg = &registryIndex{digests: map[string]string{}}
 	}
 	events, err := s.st.ListEventTypes(ctx, c.ws)
 	if err != nil {

@@ -1,13 +1,14 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forgehq/forge/internal/capability"
@@ -31,102 +32,34 @@ type registryIndex struct {
 	ids     []string          // sorted
 }
 
-// parseRegistry checks a pushed registry document and returns its index.
-// Every problem is a field error naming the file and line.
+// parseRegistry checks a pushed registry document with capability.Verify
+// (the checks the CLI's registry reader makes) and returns its index. Every
+// problem is a field error naming the file and line, or the index field.
 func parseRegistry(doc registryDoc) (*registryIndex, []fieldError) {
-	var errs []fieldError
-	bad := func(loc, format string, args ...any) {
-		errs = append(errs, fieldError{Location: loc, Message: fmt.Sprintf(format, args...)})
+	files := make(map[string][]byte, len(doc.Files))
+	for name, text := range doc.Files {
+		files[name] = []byte(text)
 	}
-	var idx capability.Index
-	dec := json.NewDecoder(bytes.NewReader(doc.Index))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&idx); err != nil {
-		bad("body/index", "is not a registry index.json (%s)", jsonErrorKind(err))
+	idx, probs := capability.Verify(doc.Index, files)
+	if len(probs) > 0 {
+		errs := make([]fieldError, len(probs))
+		for i, p := range probs {
+			loc := "body/files/" + p.File
+			switch {
+			case p.File == capability.IndexFile:
+				loc = "body/index" + p.Field
+			case p.Line > 0:
+				loc += ":" + strconv.Itoa(p.Line)
+			}
+			errs[i] = fieldError{Location: loc, Message: p.Message}
+		}
 		return nil, errs
 	}
-	if idx.Version != capability.IndexVersion {
-		bad("body/index/version", "registry format version %d is not supported (want %d)", idx.Version, capability.IndexVersion)
-		return nil, errs
+	ri := &registryIndex{index: *idx, digests: make(map[string]string, len(idx.Capabilities)), ids: make([]string, len(idx.Capabilities))}
+	for i, e := range idx.Capabilities { // sorted by id: Verify checks it
+		ri.digests[e.ID] = e.Digest
+		ri.ids[i] = e.ID
 	}
-	ri := &registryIndex{index: idx, digests: map[string]string{}}
-	indexed := map[string]capability.Entry{}
-	for i, e := range idx.Capabilities {
-		if _, dup := indexed[e.ID]; dup {
-			bad(fmt.Sprintf("body/index/capabilities/%d", i), "repeats capability %s", e.ID)
-		}
-		indexed[e.ID] = e
-	}
-	used := map[string]bool{}
-	for i, src := range idx.Sources {
-		loc := fmt.Sprintf("body/index/sources/%d", i)
-		if err := capability.ValidSourceName(src.Name); err != nil {
-			bad(loc+"/name", "is not a valid source name")
-			continue
-		}
-		text, ok := doc.Files[src.File]
-		if !ok {
-			bad("body/files", "lacks %s, the capability file of source %s", src.File, src.Name)
-			continue
-		}
-		used[src.File] = true
-		if got := capability.DigestBytes([]byte(text)); got != src.FileDigest {
-			bad("body/files/"+src.File, "has digest %s, but the index pins %s", got, src.FileDigest)
-			continue
-		}
-		n := 0
-		sc := bufio.NewScanner(strings.NewReader(text))
-		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-		for line := 1; sc.Scan(); line++ {
-			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-				continue
-			}
-			var cp capability.Capability
-			if err := json.Unmarshal(sc.Bytes(), &cp); err != nil {
-				bad(fmt.Sprintf("body/files/%s:%d", src.File, line), "is not a capability (%s)", jsonErrorKind(err))
-				continue
-			}
-			if s, _, _ := capability.SplitID(cp.ID); s != src.Name {
-				bad(fmt.Sprintf("body/files/%s:%d", src.File, line), "capability %s does not belong to source %s", cp.ID, src.Name)
-				continue
-			}
-			if e, ok := indexed[cp.ID]; !ok || e.Digest != cp.Digest {
-				bad(fmt.Sprintf("body/files/%s:%d", src.File, line), "capability %s is not in the index with this digest", cp.ID)
-				continue
-			}
-			ri.digests[cp.ID] = cp.Digest
-			n++
-		}
-		if err := sc.Err(); err != nil {
-			bad("body/files/"+src.File, "cannot be read line by line")
-		}
-		if n != src.Capabilities {
-			bad(loc+"/capabilities", "says %d capabilities, the file has %d", src.Capabilities, n)
-		}
-	}
-	for id := range indexed {
-		if _, ok := ri.digests[id]; !ok {
-			bad("body/index/capabilities", "lists %s, which no capability file has", id)
-		}
-	}
-	names := make([]string, 0, len(doc.Files))
-	for name := range doc.Files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if !used[name] {
-			bad("body/files/"+name, "is not named by the index")
-		}
-	}
-	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Location < errs[j].Location })
-		return nil, errs
-	}
-	for id := range ri.digests {
-		ri.ids = append(ri.ids, id)
-	}
-	sort.Strings(ri.ids)
 	return ri, nil
 }
 
@@ -157,25 +90,52 @@ func (ri *registryIndex) Suggest(id string) []string {
 
 var _ validate.Registry = (*registryIndex)(nil)
 
+// registryCache keeps the parsed current registry of each workspace, keyed
+// by the registry's digest: a registry is content-addressed, so an entry
+// is right for as long as the workspace's current digest is its digest,
+// and a push (here or on another replica) changes the digest.
+type registryCache struct {
+	mu sync.Mutex
+	m  map[string]cachedRegistry // workspace id ->
+}
+
+type cachedRegistry struct {
+	digest string
+	ri     *registryIndex
+}
+
 // workspaceRegistry returns the validation view of the workspace's current
-// registry: an empty one when none was pushed.
-func workspaceRegistry(r *http.Request, st store.Store, ws string) (*registryIndex, error) {
-	reg, err := st.CurrentRegistry(r.Context(), ws)
+// registry (nil, nil when none was pushed), parsing a stored document only
+// when its digest is not the cached one.
+func (s *Server) workspaceRegistry(ctx context.Context, ws string) (*store.Registry, *registryIndex, error) {
+	reg, err := s.st.CurrentRegistry(ctx, ws)
 	if isNotFound(err) {
-		return &registryIndex{digests: map[string]string{}}, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	s.registries.mu.Lock()
+	c, ok := s.registries.m[ws]
+	s.registries.mu.Unlock()
+	if ok && c.digest == reg.Digest {
+		return &reg, c.ri, nil
 	}
 	var doc registryDoc
 	if err := json.Unmarshal(reg.Document, &doc); err != nil {
-		return nil, fmt.Errorf("registry version %d of workspace %s: %w", reg.Version, ws, err)
+		return nil, nil, fmt.Errorf("registry version %d of workspace %s: %w", reg.Version, ws, err)
 	}
 	ri, errs := parseRegistry(doc)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("registry version %d of workspace %s does not verify: %s %s", reg.Version, ws, errs[0].Location, errs[0].Message)
+		return nil, nil, fmt.Errorf("registry version %d of workspace %s does not verify: %s %s", reg.Version, ws, errs[0].Location, errs[0].Message)
 	}
-	return ri, nil
+	s.registries.mu.Lock()
+	if s.registries.m == nil {
+		s.registries.m = map[string]cachedRegistry{}
+	}
+	s.registries.m[ws] = cachedRegistry{digest: reg.Digest, ri: ri}
+	s.registries.mu.Unlock()
+	return &reg, ri, nil
 }
 
 type registryInfoJSON struct {
@@ -248,22 +208,21 @@ func (s *Server) pushRegistry(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) getRegistry(w http.ResponseWriter, r *http.Request, c *call) error {
-	reg, err := s.st.CurrentRegistry(r.Context(), c.ws)
+	reg, ri, err := s.workspaceRegistry(r.Context(), c.ws)
 	if err != nil {
-		return lookupErr(err, notFound("registry: none was pushed to this workspace"))
+		return err
+	}
+	if reg == nil {
+		return notFound("registry: none was pushed to this workspace")
 	}
 	var doc registryDoc
 	if err := json.Unmarshal(reg.Document, &doc); err != nil {
 		return err
 	}
-	ri, errs := parseRegistry(doc)
-	if len(errs) > 0 {
-		return fmt.Errorf("stored registry version %d does not verify", reg.Version)
-	}
 	s.writeJSON(w, http.StatusOK, struct {
 		registryInfoJSON
 		Index json.RawMessage   `json:"index"`
 		Files map[string]string `json:"files"`
-	}{registryInfoOf(reg, ri), doc.Index, doc.Files})
+	}{registryInfoOf(*reg, ri), doc.Index, doc.Files})
 	return nil
 }

@@ -64,6 +64,8 @@ type Server struct {
 	tlsConf  *tls.Config
 	shutdown time.Duration
 
+	registries registryCache
+
 	api     *apiDoc
 	mux     *http.ServeMux
 	handler http.Handler

@@ -5,9 +5,7 @@
 package servertest
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -18,22 +16,26 @@ import (
 // CapabilityID is the one capability of the registry.
 const CapabilityID = "billing.listInvoices"
 
-// CapabilityDigest is its pinned digest.
-var CapabilityDigest = func() string {
-	h := sha256.Sum256([]byte(CapabilityID))
-	return "sha256:" + hex.EncodeToString(h[:])
+// sealed is the registry's one capability, sealed as an importer seals
+// it, so that its digest is the one its definition yields.
+var sealed = func() capability.Capability {
+	c := capability.Capability{
+		Name: "listInvoices", Kind: capability.KindOpenAPI, Effect: capability.EffectRead,
+		InputSchema: json.RawMessage(`{"type":"object"}`),
+	}
+	if err := c.Seal("billing"); err != nil {
+		panic(err) // a constant definition always seals
+	}
+	return c
 }()
 
-// EventType is the event type the manifest triggers on.
-const EventType = "invoice.created"
+// CapabilityDigest is its pinned digest.
+var CapabilityDigest = sealed.Digest
 
 // Registry returns the registry's index and its one capability file
 // (billing.jsonl), as `forge registry push` sends them.
 func Registry() (capability.Index, map[string]string) {
-	line, err := json.Marshal(capability.Capability{
-		ID: CapabilityID, Source: "billing", Name: "listInvoices", Kind: capability.KindOpenAPI,
-		Effect: capability.EffectRead, InputSchema: json.RawMessage(`{"type":"object"}`), Digest: CapabilityDigest,
-	})
+	line, err := json.Marshal(sealed)
 	if err != nil {
 		panic(err) // plain data always marshals
 	}
@@ -48,6 +50,9 @@ func Registry() (capability.Index, map[string]string) {
 	}
 	return index, map[string]string{"billing.jsonl": file}
 }
+
+// EventType is the event type the manifest triggers on.
+const EventType = "invoice.created"
 
 // Manifest is a manifest using the registry's capability, the event type
 // EventType and the secret SLACK_TOKEN.
