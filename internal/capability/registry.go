@@ -157,7 +157,7 @@ func (r *Registry) decodeIndex(data []byte) error {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return errors.New(jsonErrorKind(err))
+			return errors.New(DescribeJSONError(err))
 		}
 		key, _ := tok.(string)
 		switch key {
@@ -182,7 +182,7 @@ func (r *Registry) decodeIndex(data []byte) error {
 			err = dec.Decode(&skip)
 		}
 		if err != nil {
-			return errors.New(jsonErrorKind(err))
+			return errors.New(DescribeJSONError(err))
 		}
 	}
 	return endObject(dec)
@@ -207,7 +207,7 @@ func (r *Registry) decodeEntries() ([]Entry, error) {
 	var entries []Entry
 	dec := json.NewDecoder(bytes.NewReader(r.rawEntries))
 	if err := dec.Decode(&entries); err != nil {
-		return nil, errors.New(jsonErrorKind(err))
+		return nil, errors.New(DescribeJSONError(err))
 	}
 	if !r.rawTail {
 		return entries, nil
@@ -222,7 +222,7 @@ func (r *Registry) decodeEntries() ([]Entry, error) {
 		for dec.More() {
 			tok, err := dec.Token()
 			if err != nil {
-				return nil, errors.New(jsonErrorKind(err))
+				return nil, errors.New(DescribeJSONError(err))
 			}
 			switch tok {
 			case "version", "sources", "capabilities":
@@ -230,7 +230,7 @@ func (r *Registry) decodeEntries() ([]Entry, error) {
 			}
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
-				return nil, errors.New(jsonErrorKind(err))
+				return nil, errors.New(DescribeJSONError(err))
 			}
 		}
 		return entries, endObject(dec)

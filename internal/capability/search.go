@@ -114,7 +114,7 @@ func lineID(line []byte) (string, error) {
 	dec := json.NewDecoder(bytes.NewReader(line[len(idPrefix):]))
 	var id string
 	if err := dec.Decode(&id); err != nil {
-		return "", fmt.Errorf("the line does not start with an id string (%s)", jsonErrorKind(err))
+		return "", fmt.Errorf("the line does not start with an id string (%s)", DescribeJSONError(err))
 	}
 	return id, nil
 }

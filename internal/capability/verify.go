@@ -55,8 +55,10 @@ func (p Problem) String() string {
 	return loc + ": " + p.Message
 }
 
-// jsonErrorKind names a JSON decoding error without quoting input.
-func jsonErrorKind(err error) string {
+// DescribeJSONError names a JSON decoding error without quoting the input
+// (which may hold secrets): "invalid JSON", "field X has the wrong type",
+// "unknown field …".
+func DescribeJSONError(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -87,7 +89,7 @@ func checkLine(line []byte, source string) (Capability, error) {
 		return c, err
 	}
 	if err := json.Unmarshal(line, &c); err != nil {
-		return c, fmt.Errorf("not a capability (%s)", jsonErrorKind(err))
+		return c, fmt.Errorf("not a capability (%s)", DescribeJSONError(err))
 	}
 	switch {
 	case c.ID != id:
@@ -225,7 +227,7 @@ func Verify(index []byte, files map[string][]byte) (*Index, []Problem) {
 	dec := json.NewDecoder(bytes.NewReader(index))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&idx); err != nil {
-		return nil, []Problem{{File: IndexFile, Message: fmt.Sprintf("is not a registry index (%s)", jsonErrorKind(err))}}
+		return nil, []Problem{{File: IndexFile, Message: fmt.Sprintf("is not a registry index (%s)", DescribeJSONError(err))}}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, []Problem{{File: IndexFile, Message: "has data after the index object"}}

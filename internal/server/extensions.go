@@ -11,6 +11,7 @@ import (
 
 	"github.com/forgehq/forge/internal/auth"
 	"github.com/forgehq/forge/internal/bundle"
+	"github.com/forgehq/forge/internal/capability"
 	"github.com/forgehq/forge/internal/manifest"
 	"github.com/forgehq/forge/internal/store"
 	"github.com/forgehq/forge/internal/validate"
@@ -68,7 +69,7 @@ func (s *Server) pushExtension(w http.ResponseWriter, r *http.Request, c *call) 
 	var rec bundle.Record
 	if err := json.Unmarshal(record.Bytes(), &rec); err != nil {
 		return unprocessable("the build record is not a forge build record", nil,
-			fieldError{Location: "body/record", Message: jsonErrorKind(err)})
+			fieldError{Location: "body/record", Message: capability.DescribeJSONError(err)})
 	}
 	if rec.Module.Digest != "" && rec.Module.Digest != bundle.Digest(module) {
 		return unprocessable("the build record does not describe this module", nil,

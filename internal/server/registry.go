@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,20 +60,6 @@ func parseRegistry(doc registryDoc) (*registryIndex, []fieldError) {
 		ri.ids[i] = e.ID
 	}
 	return ri, nil
-}
-
-// jsonErrorKind names a JSON decoding error without quoting input.
-func jsonErrorKind(err error) string {
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		return "invalid JSON"
-	case *json.UnmarshalTypeError:
-		return fmt.Sprintf("field %s has the wrong type", e.Field)
-	}
-	if strings.HasPrefix(err.Error(), "json: unknown field") {
-		return strings.TrimPrefix(err.Error(), "json: ")
-	}
-	return "does not decode"
 }
 
 // Digest implements validate.Registry.
