@@ -46,6 +46,8 @@ type Config struct {
 	Events []string
 	// Extensions is the policy every extension is validated against.
 	Extensions ExtensionPolicy
+
+	node yaml.Node // forge.yaml, to place errors about its values
 }
 
 // ExtensionPolicy bounds what an extension manifest may ask for.
@@ -167,6 +169,7 @@ func Load(wd, file string, flags *pflag.FlagSet) (*Config, error) {
 			if _, err := ParseProject(file, data); err != nil {
 				return nil, err
 			}
+			_ = yaml.Unmarshal(data, &cfg.node) // it decoded above; the node only places errors
 			v.SetConfigType("yaml")
 			if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 				return nil, &Error{File: file, Msg: err.Error()}
@@ -184,12 +187,12 @@ func Load(wd, file string, flags *pflag.FlagSet) (*Config, error) {
 	cfg.Registry = resolveRegistry(v.GetString("registry"), wd, cfg.Dir, flags)
 	d, err := time.ParseDuration(v.GetString("import.timeout"))
 	if err != nil || d <= 0 {
-		return nil, &Error{File: where(cfg.File), Msg: fmt.Sprintf("import.timeout: %q is not a positive duration such as 30s", v.GetString("import.timeout"))}
+		return nil, cfg.badValue("import.timeout", v.GetString("import.timeout"), "a positive duration such as 30s")
 	}
 	cfg.ImportTimeout = d
 	cfg.MaxDocumentBytes = v.GetInt64("import.maxDocumentBytes")
 	if cfg.MaxDocumentBytes <= 0 {
-		return nil, &Error{File: where(cfg.File), Msg: "import.maxDocumentBytes must be positive"}
+		return nil, cfg.badValue("import.maxDocumentBytes", v.GetString("import.maxDocumentBytes"), "a positive number of bytes")
 	}
 	cfg.Events = v.GetStringSlice("events")
 	if err := loadPolicy(v, cfg); err != nil {
@@ -221,9 +224,7 @@ func lookupFlag(flags *pflag.FlagSet, name string) *pflag.Flag {
 }
 
 func loadPolicy(v *viper.Viper, cfg *Config) error {
-	bad := func(key, val, want string) error {
-		return &Error{File: where(cfg.File), Msg: fmt.Sprintf("%s: %q is not %s", key, val, want)}
-	}
+	bad := cfg.badValue
 	p := &cfg.Extensions
 	var err error
 	if p.MinScheduleInterval, err = positiveDuration(v.GetString("extensions.minScheduleInterval")); err != nil {
@@ -260,11 +261,44 @@ func positiveDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func where(file string) string {
-	if file == "" {
-		return "environment"
+// badValue is the error for a configuration value that does not parse,
+// naming where it came from: the environment variable that set it (which
+// takes precedence over forge.yaml), else its line in forge.yaml.
+func (c *Config) badValue(key, val, want string) error {
+	msg := fmt.Sprintf("%s: %q is not %s", key, val, want)
+	env := "FORGE_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+	if os.Getenv(env) != "" {
+		return &Error{File: "environment variable " + env, Msg: msg}
 	}
-	return file
+	if c.File == "" {
+		return &Error{File: "configuration", Msg: msg}
+	}
+	return &Error{File: c.File, Line: keyLine(&c.node, key), Msg: msg}
+}
+
+// keyLine is the line of the value of the dotted key in a YAML document
+// (keys compared without case, as viper does); 0 when it is not there.
+func keyLine(doc *yaml.Node, key string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, part := range strings.Split(key, ".") {
+		if n.Kind != yaml.MappingNode {
+			return 0
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if strings.EqualFold(n.Content[i].Value, part) {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	return n.Line
 }
 
 // ParseProject decodes forge.yaml strictly: unknown fields and wrong types

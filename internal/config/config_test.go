@@ -199,3 +199,30 @@ func mustWrite(t *testing.T, path string, data []byte, perm os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// TestBadValueOrigin: a value that does not parse is reported where it
+// came from: its line in forge.yaml, or the environment variable that set
+// it (which wins over the file), never the file for an environment value.
+func TestBadValueOrigin(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, FileName)
+	mustWrite(t, file, []byte("version: 1\nimport:\n  timeout: 5s\nextensions:\n  maxLimits:\n    memory: 64MiB\n    timeout: soon\n"), 0o644)
+	var ce *Error
+	_, err := Load(dir, "", nil)
+	if !errors.As(err, &ce) || ce.File != file || ce.Line != 7 || ce.Error() != file+`:7: extensions.maxLimits.timeout: "soon" is not a positive duration such as 30s` {
+		t.Fatalf("bad value in forge.yaml: %v", err)
+	}
+
+	mustWrite(t, file, []byte("version: 1\nimport:\n  timeout: 5s\n"), 0o644)
+	t.Setenv("FORGE_IMPORT_TIMEOUT", "later")
+	_, err = Load(dir, "", nil)
+	if !errors.As(err, &ce) || ce.File != "environment variable FORGE_IMPORT_TIMEOUT" || ce.Line != 0 {
+		t.Fatalf("bad value from the environment: %v", err)
+	}
+	t.Setenv("FORGE_IMPORT_TIMEOUT", "")
+	t.Setenv("FORGE_EXTENSIONS_MAXLIMITS_MEMORY", "lots")
+	_, err = Load(dir, "", nil)
+	if !errors.As(err, &ce) || ce.File != "environment variable FORGE_EXTENSIONS_MAXLIMITS_MEMORY" {
+		t.Fatalf("bad size from the environment: %v", err)
+	}
+}
